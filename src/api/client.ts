@@ -1,0 +1,147 @@
+import { request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import type { Secret } from '../config.js';
+import { ApiAuthError, ApiCreditsError, ApiFailedError, PayloadError } from '../errors.js';
+import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, TransientError, withRetries, type RetryContext } from '../net/retry.js';
+import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody } from './schema.js';
+
+export interface ApiClientOptions {
+  apiBase: string;
+  apiKey: Secret;
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+  retry: RetryContext;
+}
+
+/** What the API has cost this run: only successful requests are charged. */
+export interface ApiCost {
+  requests: number;
+  cents: number;
+}
+
+/**
+ * agntdata's REST API. Every request carries the bearer key (and only requests to the API base
+ * do). The POSTs here are idempotent reads, so, unlike undici's and ky's defaults, they are retried.
+ */
+export class ApiClient {
+  readonly cost: ApiCost = { requests: 0, cents: 0 };
+  constructor(private readonly options: ApiClientOptions) {}
+
+  /** Page 1 (`token` null) or a continuation page of a user's media. `userId` is sent digit-exact. */
+  async mediaPage(userId: string, token: string | null, limit: number, pageNo: number): Promise<PageBody> {
+    // Built by hand: a 19-digit user_id must not pass through a JS number on its way out.
+    const body =
+      token === null
+        ? `{"user_id":${userId},"limit":${limit}}`
+        : `{"user_id":${userId},"continuation_token":${JSON.stringify(token)},"limit":${limit}}`;
+    const endpoint = token === null ? '/user/medias' : '/user/medias/continuation';
+    return this.call('POST', endpoint, body, PageSchema, `page ${pageNo}`);
+  }
+
+  /** A handle's numeric id, via `GET /user/details`. Unknown handle → undefined. */
+  async userIdOf(handle: string): Promise<string | undefined> {
+    try {
+      const details = await this.call('GET', `/user/details?username=${encodeURIComponent(handle)}`, undefined, UserDetailsSchema, `@${handle}`);
+      return details.user_id;
+    } catch (error) {
+      if (error instanceof NotFound) return undefined;
+      throw error;
+    }
+  }
+
+  private async call<S extends z.ZodType>(method: 'GET' | 'POST', endpoint: string, body: string | undefined, schema: S, what: string): Promise<z.output<S>> {
+    const path = endpoint.split('?')[0] ?? endpoint;
+    const response = await withRetries(`${path} (${what})`, this.options.retry, async () => {
+      const { statusCode, headers, text } = await this.send(method, endpoint, body);
+      if (statusCode >= 200 && statusCode < 300) return { text };
+      throw this.errorFor(statusCode, headers['retry-after'], text, path);
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(response.text);
+    } catch {
+      throw new PayloadError(`the API sent malformed JSON for ${path} (${what}); try again later`);
+    }
+    const credits = ApiErrorBodySchema.safeParse(json);
+    if (credits.success && credits.data.error?.code === 'INSUFFICIENT_CREDITS') throw new ApiCreditsError();
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new PayloadError(`the API sent a ${path} response we cannot read (${what}): ${describeIssues(parsed.error)}`);
+    this.cost.requests += 1;
+    const costCents = (parsed.data as { costCents?: unknown }).costCents;
+    this.cost.cents += typeof costCents === 'number' ? costCents : 1;
+    return parsed.data;
+  }
+
+  private async send(method: 'GET' | 'POST', endpoint: string, body: string | undefined) {
+    try {
+      const response = await request(`${this.options.apiBase}${endpoint}`, {
+        method,
+        dispatcher: this.options.dispatcher,
+        signal: this.options.retry.signal,
+        headers: {
+          authorization: `Bearer ${this.options.apiKey.reveal()}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body }),
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      return { statusCode: response.statusCode, headers: response.headers, text: await response.body.text() };
+    } catch (error) {
+      // undici's errors can carry the request (and so the key): keep only the code and message.
+      if (isTransientNetworkError(error)) throw new TransientError(networkMessage(error));
+      if (this.options.retry.signal.aborted) throw error;
+      throw new ApiFailedError(`cannot reach the API at ${this.options.apiBase}: ${networkMessage(error)}`);
+    }
+  }
+
+  private errorFor(status: number, retryAfter: string | string[] | undefined, text: string, path: string): Error {
+    let body: z.infer<typeof ApiErrorBodySchema> | undefined;
+    try {
+      const parsed = ApiErrorBodySchema.safeParse(JSON.parse(text));
+      if (parsed.success) body = parsed.data;
+    } catch {
+      body = undefined;
+    }
+    const code = body?.error?.code;
+    if (status === 402 || code === 'INSUFFICIENT_CREDITS') return new ApiCreditsError();
+    if (status === 401 || status === 403) return new ApiAuthError(status);
+    if (isRetryableStatus(status)) {
+      const bodyRetryAfter = body?.error?.retryAfter;
+      const retryAfterMs = parseRetryAfter(retryAfter) ?? (typeof bodyRetryAfter === 'number' ? bodyRetryAfter * 1000 : undefined);
+      return new TransientError(`HTTP ${status}${code ? ` ${code}` : ''}`, { status, retryAfterMs });
+    }
+    if (status === 404 && path === '/user/details') return new NotFound();
+    if (status === 422) return new ApiFailedError(`the API refused the request to ${path} (HTTP 422): ${detailOf(body?.detail)}`);
+    const message = body?.error?.message ?? code;
+    return new ApiFailedError(`the API answered HTTP ${status} to ${path}${message ? `: ${message}` : ''}`);
+  }
+}
+
+class NotFound extends Error {}
+
+function detailOf(detail: unknown): string {
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d: unknown) => {
+        if (d && typeof d === 'object') {
+          const { loc, msg } = d as { loc?: unknown; msg?: unknown };
+          return `${Array.isArray(loc) ? loc.join('.') : ''}${Array.isArray(loc) && loc.length > 0 ? ': ' : ''}${typeof msg === 'string' ? msg : ''}`;
+        }
+        return String(d);
+      })
+      .join('; ');
+  }
+  return typeof detail === 'string' ? detail : JSON.stringify(detail ?? 'no detail');
+}
+
+export function networkMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const causeCode = error.cause instanceof Error ? (error.cause as { code?: unknown }).code : undefined;
+    const shown = typeof code === 'string' ? code : typeof causeCode === 'string' ? causeCode : undefined;
+    return shown ? `${shown}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { checkHost, DEFAULT_API_BASE, parseConfig, type ArchiveFlags } from './config.js';
+import { ExitCode, XmdError } from './errors.js';
+import { DEFAULT_FILENAME } from './media/filename.js';
+import type { ItemRecord } from './types.js';
+
+/**
+ * The edge: flags in, exit code out. The only module that reads process.argv, writes to the
+ * terminal, handles signals or sets process.exitCode. The heavy modules load only when a
+ * command runs, so `--help` and `--version` start fast.
+ */
+
+const version = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const apiKey = process.env['AGNTDATA_API_KEY']?.trim();
+const debug = /(^|,)\s*(x-media-dump|\*)\s*(,|$)/.test(process.env['DEBUG'] ?? '');
+
+/** Belt and braces: whatever reaches the terminal passes through here, and the key never does. */
+function redact(text: string): string {
+  return apiKey && apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
+}
+
+function say(text: string): void {
+  process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`));
+}
+
+const EXAMPLES = `
+Examples:
+  by hand    AGNTDATA_API_KEY=agnt_live_… x-media-dump --user 96479162 --out ./media
+  cron       15 3 * * * cd /srv/x && x-media-dump --user @omarmhaimdat --out ./media --quiet >> x-media-dump.log 2>&1
+  jq         x-media-dump --user 96479162 --json | jq -r 'select(.type == "video") | .path'
+
+Exit codes: 0 all saved (or skipped on purpose) · 1 some items failed · 2 usage, missing key or --out locked
+            3 API key rejected or out of credits · 4 API/network kept failing or sent bad data · 130 interrupted
+State lives in <out>/.x-media-dump/; a rerun pays for one request when nothing is new.`;
+
+function integer(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}.`);
+    }
+    return Number(value);
+  };
+}
+
+function collectHost(value: string, previous: string[]): string[] {
+  try {
+    return [...previous, checkHost(value)];
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+let exitCode: number = ExitCode.ok;
+
+function buildProgram(): Command {
+  const program = new Command('x-media-dump')
+    .description("Archive an X user's photos, videos and GIFs through agntdata's API (needs AGNTDATA_API_KEY).")
+    .version(version, '-V, --version')
+    .usage('--user <id|@handle> [--out <dir>] [options]')
+    .option('--user <id|@handle>', 'numeric X user id, or a handle (looked up once, then remembered)')
+    .option('--out <dir>', 'archive folder, created if missing', './media')
+    .option('--json', 'one NDJSON record per media item on stdout (nothing else goes there)')
+    .option('--concurrency <n>', 'parallel downloads, 1-64', integer('--concurrency', 1, 64), 8)
+    .option('--page-size <n>', 'tweets per API request, 1-100', integer('--page-size', 1, 100), 20)
+    .option('--max-pages <n>', 'at most n API requests this run ($0.01 each)', integer('--max-pages', 0, 1_000_000))
+    .option('--since <YYYY-MM-DD>', 'ignore tweets older than this UTC date, stop paging past it')
+    .option('--until <YYYY-MM-DD>', 'ignore tweets newer than this UTC date')
+    .option('--types <list>', 'comma list of photo, video, animated_gif', 'photo,video,animated_gif')
+    .option('--no-retweets', 'leave out media the user reposted or quoted')
+    .option('--filename <template>', 'file name: {tweet_id} {n} {media_key} {type} {date} {username} {ext}', DEFAULT_FILENAME)
+    .option('--dry-run', 'page and plan, download nothing (records say "planned")')
+    .option('--full', 'page past already-archived tweets to the end (files on disk are still skipped)')
+    .option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)', collectHost, [])
+    .addOption(new Option('--api-base <url>', 'API base URL').env('AGNTDATA_API_BASE').default(undefined, DEFAULT_API_BASE))
+    .option('--retries <n>', 'retries for a request or transfer that failed transiently', integer('--retries', 0, 100), 5)
+    .option('--timeout <seconds>', 'idle timeout for one request or transfer', integer('--timeout', 1, 3600), 30)
+    .option('--max-wait <seconds>', 'total time to wait on rate limits before saving and exiting 4', integer('--max-wait', 0, 86_400), 600)
+    .option('--quiet', 'no progress and no summary; errors only')
+    .addHelpText('after', EXAMPLES)
+    .showSuggestionAfterError(true)
+    .action(async (flags: ArchiveFlags) => {
+      exitCode = await archive(flags);
+    });
+
+  program
+    .command('export')
+    .description("write the archive's records as NDJSON to stdout (no API, no key)")
+    .option('--out <dir>', 'archive folder', './media')
+    .action(async (flags: { out: string }) => {
+      const { exportRecords } = await import('./verify.js');
+      const path = await import('node:path');
+      for (const record of exportRecords(path.resolve(flags.out))) writeRecord(record);
+    });
+
+  program
+    .command('verify')
+    .description('re-hash every archived file against the archive; --repair fetches bad ones again (no API request)')
+    .option('--out <dir>', 'archive folder', './media')
+    .option('--repair', 'download missing or corrupt files again')
+    .option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)', collectHost, [])
+    .option('--concurrency <n>', 'parallel checks and downloads, 1-64', integer('--concurrency', 1, 64), 8)
+    .option('--retries <n>', 'retries for a transfer that failed transiently', integer('--retries', 0, 100), 5)
+    .option('--timeout <seconds>', 'idle timeout for one transfer', integer('--timeout', 1, 3600), 30)
+    .option('--quiet', 'errors only')
+    .action(async (flags: { out: string; repair?: boolean; allowHost: string[]; concurrency: number; retries: number; timeout: number; quiet?: boolean }) => {
+      exitCode = await verify(flags);
+    });
+
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride().configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      outputError: (text, write) => write(`x-media-dump: ${text.replace(/^error: /, '').trimEnd()} (see x-media-dump --help)\n`),
+    });
+  }
+  return program;
+}
+
+function writeRecord(record: ItemRecord): void {
+  process.stdout.write(redact(`${JSON.stringify(record)}\n`));
+}
+
+/** Ctrl-C / SIGTERM: stop starting work, let the run save its state, then exit 130. */
+function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function archive(flags: ArchiveFlags): Promise<number> {
+  const config = parseConfig(flags, process.env);
+  const [{ runArchive }, { createReporter, formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js')]);
+  const reporter = createReporter({ quiet: config.quiet, stream: process.stderr, env: process.env });
+  const { signal, dispose } = abortOnSignals();
+  try {
+    const result = await runArchive(config, { reporter, signal, emit: config.json ? writeRecord : () => undefined });
+    reporter.stop();
+    const summary = formatSummary({ ...result, dryRun: config.dryRun, plannedBytes: undefined });
+    if (!config.quiet) say(summary);
+    else if (result.failures.length > 0) say(summary.split('\n').filter((line) => line.startsWith('failed:')).join('\n'));
+    if (result.interrupted) return fail(new XmdError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted; state saved, the next run resumes'));
+    if (result.error) return fail(result.error);
+    return result.failures.length > 0 ? ExitCode.itemsFailed : ExitCode.ok;
+  } finally {
+    reporter.stop();
+    dispose();
+  }
+}
+
+async function verify(flags: { out: string; repair?: boolean; allowHost: string[]; concurrency: number; retries: number; timeout: number; quiet?: boolean }): Promise<number> {
+  const [{ verifyArchive }, path, { DEFAULT_MEDIA_HOSTS }] = await Promise.all([import('./verify.js'), import('node:path'), import('./config.js')]);
+  const { signal, dispose } = abortOnSignals();
+  try {
+    const result = await verifyArchive({
+      out: path.resolve(flags.out),
+      repair: flags.repair === true,
+      allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost],
+      concurrency: flags.concurrency,
+      retries: flags.retries,
+      timeoutMs: flags.timeout * 1000,
+      signal,
+      notice: (m) => say(`x-media-dump: ${m}`),
+    });
+    for (const bad of result.bad) {
+      if (!flags.quiet || !bad.repaired) say(`${bad.problem}: ${bad.path}${bad.repaired ? ' (repaired)' : bad.reason ? ` (not repaired: ${bad.reason})` : ''}`);
+    }
+    const unrepaired = result.bad.filter((b) => !b.repaired).length;
+    if (!flags.quiet) say(`verified ${result.checked} files: ${result.ok} intact, ${result.bad.length - unrepaired} repaired, ${unrepaired} missing or corrupt`);
+    if (signal.aborted) return ExitCode.interrupted;
+    return unrepaired > 0 ? ExitCode.itemsFailed : ExitCode.ok;
+  } finally {
+    dispose();
+  }
+}
+
+function fail(error: XmdError): number {
+  say(`x-media-dump: ${error.message}`);
+  return error.exitCode;
+}
+
+async function main(): Promise<void> {
+  // `x-media-dump --json | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    } else if (error instanceof XmdError) {
+      exitCode = fail(error);
+    } else {
+      say(`x-media-dump: unexpected error: ${error instanceof Error ? error.message : String(error)}${debug ? '' : ' (run with DEBUG=x-media-dump for details)'}`);
+      exitCode = ExitCode.itemsFailed;
+    }
+    if (debug && error instanceof Error && !(error instanceof CommanderError)) say(error.stack ?? String(error));
+  }
+  process.exitCode = exitCode;
+}
+
+await main();

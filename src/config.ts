@@ -1,0 +1,157 @@
+import path from 'node:path';
+import { UsageError } from './errors.js';
+import { checkTemplate, DEFAULT_FILENAME } from './media/filename.js';
+import { MEDIA_TYPES, type MediaType } from './types.js';
+
+export const DEFAULT_API_BASE = 'https://api.agntdata.dev/v1/x';
+/** X's media CDN; anything else must be allowed with --allow-host. */
+export const DEFAULT_MEDIA_HOSTS = ['pbs.twimg.com', 'video.twimg.com'] as const;
+
+/** The API key: printed, logged or serialized it shows only `[redacted]`. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[redacted]';
+  }
+}
+
+export type UserRef = { kind: 'id'; id: string } | { kind: 'handle'; handle: string };
+
+/** Everything a run depends on, read once from flags and environment. */
+export interface Config {
+  user: UserRef;
+  out: string;
+  json: boolean;
+  concurrency: number;
+  pageSize: number;
+  maxPages: number | undefined;
+  since: Date | undefined;
+  until: Date | undefined;
+  types: ReadonlySet<MediaType>;
+  includeReposts: boolean;
+  filename: string;
+  dryRun: boolean;
+  full: boolean;
+  allowHosts: readonly string[];
+  apiBase: string;
+  apiKey: Secret;
+  retries: number;
+  timeoutMs: number;
+  maxWaitMs: number;
+  quiet: boolean;
+}
+
+/** The main command's flags as commander hands them over (numbers already range-checked). */
+export interface ArchiveFlags {
+  user?: string;
+  out: string;
+  json?: boolean;
+  concurrency: number;
+  pageSize: number;
+  maxPages?: number;
+  since?: string;
+  until?: string;
+  types?: string;
+  retweets: boolean;
+  filename: string;
+  dryRun?: boolean;
+  full?: boolean;
+  allowHost: string[];
+  apiBase?: string;
+  retries: number;
+  timeout: number;
+  maxWait: number;
+  quiet?: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function parseConfig(flags: ArchiveFlags, env: Env): Config {
+  if (flags.user === undefined) throw new UsageError('missing --user <id|@handle>; e.g. --user 96479162 or --user @omarmhaimdat');
+  const key = env['AGNTDATA_API_KEY']?.trim();
+  if (!key) throw new UsageError('AGNTDATA_API_KEY is not set; export your agntdata key (agnt_live_…) and run again');
+  const since = flags.since === undefined ? undefined : parseDate('--since', flags.since);
+  const until = flags.until === undefined ? undefined : parseDate('--until', flags.until);
+  if (since && until && since > until) throw new UsageError(`--since ${flags.since} is after --until ${flags.until}`);
+  const templateProblem = checkTemplate(flags.filename);
+  if (templateProblem) throw new UsageError(`--filename ${JSON.stringify(flags.filename)} ${templateProblem}`);
+  return Object.freeze({
+    user: parseUser(flags.user),
+    out: path.resolve(flags.out),
+    json: flags.json === true,
+    concurrency: flags.concurrency,
+    pageSize: flags.pageSize,
+    maxPages: flags.maxPages,
+    since,
+    until,
+    types: parseTypes(flags.types),
+    includeReposts: flags.retweets,
+    filename: flags.filename,
+    dryRun: flags.dryRun === true,
+    full: flags.full === true,
+    allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost.map(checkHost)],
+    apiBase: parseApiBase(flags.apiBase ?? env['AGNTDATA_API_BASE'] ?? DEFAULT_API_BASE),
+    apiKey: new Secret(key),
+    retries: flags.retries,
+    timeoutMs: flags.timeout * 1000,
+    maxWaitMs: flags.maxWait * 1000,
+    quiet: flags.quiet === true,
+  });
+}
+
+export function parseUser(value: string): UserRef {
+  const trimmed = value.trim();
+  if (/^\d{1,20}$/.test(trimmed)) return { kind: 'id', id: trimmed.replace(/^0+(?=\d)/, '') };
+  const handle = trimmed.replace(/^@/, '');
+  if (/^[A-Za-z0-9_]{1,50}$/.test(handle)) return { kind: 'handle', handle: handle.toLowerCase() };
+  throw new UsageError(`--user ${JSON.stringify(value)} is neither a numeric user id nor a handle like @omarmhaimdat`);
+}
+
+function parseDate(flag: string, value: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (!m || !date || date.toISOString().slice(0, 10) !== value) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a date; use YYYY-MM-DD (UTC)`);
+  return date;
+}
+
+function parseTypes(value: string | undefined): ReadonlySet<MediaType> {
+  if (value === undefined) return new Set(MEDIA_TYPES);
+  const types = new Set<MediaType>();
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const type = MEDIA_TYPES.find((t) => t === part);
+    if (!type) throw new UsageError(`--types: unknown type ${JSON.stringify(part)}; use a comma list of ${MEDIA_TYPES.join(', ')}`);
+    types.add(type);
+  }
+  if (types.size === 0) throw new UsageError(`--types is empty; use a comma list of ${MEDIA_TYPES.join(', ')}`);
+  return types;
+}
+
+export function checkHost(value: string): string {
+  if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/i.test(value)) {
+    throw new UsageError(`--allow-host ${JSON.stringify(value)} is not a host or host:port (e.g. media.example.com:8443)`);
+  }
+  return value.toLowerCase();
+}
+
+function parseApiBase(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--api-base ${JSON.stringify(value)} is not a URL; e.g. ${DEFAULT_API_BASE}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--api-base must be an http(s) URL, not ${url.protocol}`);
+  return url.toString().replace(/\/+$/, '');
+}

@@ -1,0 +1,227 @@
+import { createHash, type Hash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { request, type Dispatcher } from 'undici';
+import { networkMessage } from './api/client.js';
+import { fsyncDir } from './archive/state.js';
+import { displayUrl, isAllowedUrl } from './net/http.js';
+import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, TransientError, withRetries, type RetryContext } from './net/retry.js';
+import type { FileSource } from './types.js';
+
+/**
+ * One file from X's CDN to disk: streamed into a temp file while hashed, checked against
+ * Content-Length, resumed with Range after a cut, fsynced, and only then renamed into place.
+ * A failure never leaves a partial file at the final path.
+ */
+
+export interface DownloadContext {
+  dispatcher: Dispatcher;
+  allowHosts: readonly string[];
+  timeoutMs: number;
+  retry: RetryContext;
+  tmpDir: string;
+  out: string;
+}
+
+export interface FileRequest {
+  mediaKey: string;
+  sources: readonly FileSource[];
+  /** The extension from the URL; when unknown, the response's content type decides. */
+  ext: string | undefined;
+  /** Final path relative to --out for a given extension; called once the extension is known. */
+  pathFor: (ext: string) => string;
+  mtime: Date | undefined;
+}
+
+export interface SavedFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+  source_url: string;
+  quality: string;
+  upgradable: boolean;
+}
+
+/** A failure that no retry can mend: the item is recorded as failed with this reason. */
+export class TransferFailed extends Error {
+  override name = 'TransferFailed';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_REDIRECTS = 5;
+const EXT_BY_TYPE: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'video/mp4': 'mp4',
+};
+
+/** Try each source in turn (404 → next size); returns the saved file or throws TransferFailed. */
+export async function downloadFile(file: FileRequest, context: DownloadContext): Promise<SavedFile> {
+  let upgradable = false;
+  let lastError: unknown;
+  for (const [index, source] of file.sources.entries()) {
+    const isLast = index === file.sources.length - 1;
+    try {
+      const saved = await fetchSource(file, source, context);
+      return { ...saved, upgradable };
+    } catch (error) {
+      if (context.retry.signal.aborted) throw error;
+      lastError = error;
+      if (error instanceof TransferFailed && error.status === 404 && source.fallbackOn404 && !isLast) continue;
+      // The better size failed for a passing reason: take the next one now, try again next run.
+      if (error instanceof TransientError && source.fallbackOn404 && !isLast) {
+        upgradable = true;
+        continue;
+      }
+      break;
+    }
+  }
+  if (lastError instanceof TransferFailed) throw lastError;
+  if (lastError instanceof TransientError) throw new TransferFailed(`${lastError.message} (gave up after ${context.retry.retries} retries)`);
+  throw lastError;
+}
+
+async function fetchSource(file: FileRequest, source: FileSource, context: DownloadContext): Promise<SavedFile> {
+  const temp = path.join(context.tmpDir, `${file.mediaKey.replace(/[^\w-]/g, '_')}.part`);
+  const progress = { bytes: 0, hash: createHash('sha256') };
+  try {
+    const { contentType, finalUrl } = await withRetries(`download ${file.mediaKey}`, context.retry, () => transfer(source.url, temp, progress, context));
+    const ext = file.ext ?? EXT_BY_TYPE[contentType.split(';')[0]?.trim().toLowerCase() ?? ''] ?? 'bin';
+    const relPath = file.pathFor(ext);
+    const target = path.join(context.out, relPath);
+    if (!target.startsWith(context.out + path.sep)) throw new TransferFailed(`refusing to write outside --out: ${relPath}`);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    await fs.promises.rename(temp, target);
+    if (file.mtime) await fs.promises.utimes(target, file.mtime, file.mtime);
+    fsyncDir(path.dirname(target));
+    return { path: relPath, bytes: progress.bytes, sha256: progress.hash.digest('hex'), source_url: finalUrl, quality: source.quality, upgradable: false };
+  } finally {
+    await fs.promises.rm(temp, { force: true });
+  }
+}
+
+/**
+ * One attempt: GET (following allowed redirects), then stream into `temp`. A retry after a cut
+ * asks for the rest with Range and appends on 206; any other answer starts the file over.
+ */
+async function transfer(url: string, temp: string, progress: { bytes: number; hash: Hash }, context: DownloadContext): Promise<{ contentType: string; finalUrl: string }> {
+  const resumeFrom = progress.bytes;
+  const { response, finalUrl } = await get(url, resumeFrom, context);
+  const { statusCode, headers } = response;
+  if (statusCode !== 200 && statusCode !== 206) {
+    await response.body.dump().catch(() => undefined);
+    const retryAfterMs = parseRetryAfter(headers['retry-after']);
+    if (isRetryableStatus(statusCode)) throw new TransientError(`HTTP ${statusCode} from ${hostOf(finalUrl)}`, { status: statusCode, retryAfterMs });
+    throw new TransferFailed(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
+  }
+  let expected = lengthOf(headers['content-length']);
+  const resumed = statusCode === 206 && resumeFrom > 0 && rangeStart(headers['content-range']) === resumeFrom;
+  if (resumed) {
+    expected = expected === undefined ? undefined : resumeFrom + expected;
+  } else {
+    if (statusCode === 206) {
+      await response.body.dump().catch(() => undefined);
+      throw new TransientError('server sent a range we did not ask for');
+    }
+    progress.bytes = 0;
+    progress.hash = createHash('sha256');
+  }
+  const sink = fs.createWriteStream(temp, { flags: resumed ? 'a' : 'w', highWaterMark: 1 << 20 });
+  try {
+    await pipeline(
+      response.body,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          progress.hash.update(chunk);
+          progress.bytes += chunk.length;
+          yield chunk;
+        }
+      },
+      sink,
+    );
+  } catch (error) {
+    if (isWriteError(error)) throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
+    if (isTransientNetworkError(error)) throw new TransientError(`transfer cut at ${progress.bytes} bytes (${networkMessage(error)})`);
+    throw error;
+  }
+  if (expected !== undefined && progress.bytes !== expected) {
+    throw new TransientError(`body ended at ${progress.bytes} of ${expected} bytes`);
+  }
+  await fsyncFile(temp);
+  const type = headers['content-type'];
+  return { contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), finalUrl };
+}
+
+/** GET with redirects followed by hand, so every hop is checked against the allowlist. */
+async function get(url: string, resumeFrom: number, context: DownloadContext): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    if (!isAllowedUrl(current, context.allowHosts)) {
+      throw new TransferFailed(`host ${current.host} is not on the allowlist (add it with --allow-host ${current.host})`);
+    }
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(current, {
+        method: 'GET',
+        dispatcher: context.dispatcher,
+        signal: context.retry.signal,
+        headers: resumeFrom > 0 ? { range: `bytes=${resumeFrom}-` } : {},
+        headersTimeout: context.timeoutMs,
+        bodyTimeout: context.timeoutMs,
+      });
+    } catch (error) {
+      if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(current.toString())}: ${networkMessage(error)}`);
+      if (context.retry.signal.aborted) throw error;
+      throw new TransferFailed(`${hostOf(current.toString())}: ${networkMessage(error)}`);
+    }
+    const location = response.headers['location'];
+    if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
+      await response.body.dump().catch(() => undefined);
+      if (hop >= MAX_REDIRECTS) throw new TransferFailed(`too many redirects from ${displayUrl(new URL(url))}`);
+      current = new URL(Array.isArray(location) ? (location[0] ?? '') : location, current);
+      continue;
+    }
+    return { response, finalUrl: current.toString() };
+  }
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function lengthOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+function rangeStart(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const m = value === undefined ? null : /^bytes (\d+)-/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+function isWriteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EIO';
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

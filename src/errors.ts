@@ -1,0 +1,96 @@
+/**
+ * The few ways a run can end badly, each with the exit code DESIGN.md gives it.
+ * Only `cli.ts` turns these into an exit; everything else throws or returns them.
+ * Messages are one line, say what went wrong and what to do, and never hold the API key.
+ */
+export const ExitCode = {
+  ok: 0,
+  itemsFailed: 1,
+  usage: 2,
+  apiRefused: 3,
+  apiFailed: 4,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class XmdError extends Error {
+  override name = 'XmdError';
+  readonly exitCode: ExitCode;
+  readonly code: string;
+  constructor(code: string, exitCode: ExitCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** A bad flag, a missing key or an unusable --out: thrown before any API request. */
+export class UsageError extends XmdError {
+  override name = 'UsageError';
+  constructor(message: string) {
+    super('E_USAGE', ExitCode.usage, message);
+  }
+}
+
+/** Another run holds the archive's lock. */
+export class LockedError extends XmdError {
+  override name = 'LockedError';
+  constructor(out: string, pid: number) {
+    super('E_LOCKED', ExitCode.usage, `${out} is being archived by another run (pid ${pid}); wait for it to finish`);
+  }
+}
+
+/** 401/403: the API key was refused. */
+export class ApiAuthError extends XmdError {
+  override name = 'ApiAuthError';
+  constructor(status: number) {
+    super('E_API_AUTH', ExitCode.apiRefused, `API key rejected (HTTP ${status}) — check AGNTDATA_API_KEY`);
+  }
+}
+
+/** 402 or INSUFFICIENT_CREDITS: the balance is empty. */
+export class ApiCreditsError extends XmdError {
+  override name = 'ApiCreditsError';
+  constructor() {
+    super('E_API_CREDITS', ExitCode.apiRefused, 'out of credits — top up your agntdata balance; the next run resumes where this one stopped');
+  }
+}
+
+/** The API or the network kept failing, or refused the request (422 and other 4xx). */
+export class ApiFailedError extends XmdError {
+  override name = 'ApiFailedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_API_FAILED', ExitCode.apiFailed, message, options);
+  }
+}
+
+/** 429s outlasted --max-wait. */
+export class RateLimitedError extends XmdError {
+  override name = 'RateLimitedError';
+  constructor(waitedSeconds: number) {
+    super('E_RATE_LIMITED', ExitCode.apiFailed, `rate-limited; gave up after waiting ${waitedSeconds}s in all (--max-wait); the next run resumes`);
+  }
+}
+
+/**
+ * The API answered 200 but the body is not a page we can read. Kept apart from transport
+ * failures (as ky keeps SchemaValidationError outside KyError): retrying will not help.
+ */
+export class PayloadError extends XmdError {
+  override name = 'PayloadError';
+  constructor(message: string) {
+    super('E_PAYLOAD', ExitCode.apiFailed, message);
+  }
+}
+
+/** SIGINT/SIGTERM: state is saved and the next run resumes. */
+export class InterruptedError extends XmdError {
+  override name = 'InterruptedError';
+  constructor() {
+    super('E_INTERRUPTED', ExitCode.interrupted, 'interrupted; state saved, the next run resumes');
+  }
+}
+
+export function isXmdError(error: unknown): error is XmdError {
+  return error instanceof XmdError;
+}

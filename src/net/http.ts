@@ -1,0 +1,42 @@
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+
+/**
+ * One connection pool for the whole run. EnvHttpProxyAgent honours HTTPS_PROXY / HTTP_PROXY /
+ * NO_PROXY and is a plain Agent when none is set. Its headers and body timeouts are idle
+ * timeouts: they fire when nothing arrives for that long, not on a long transfer.
+ */
+export function createDispatcher(timeoutMs: number, connections: number): Dispatcher {
+  return new EnvHttpProxyAgent({
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: timeoutMs },
+    connections,
+    keepAliveTimeout: 10_000,
+  });
+}
+
+/** `host` or `host:port` entries; an entry without a port allows that host on any port. */
+export function isAllowedUrl(url: URL, allowHosts: readonly string[]): boolean {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
+  const hostname = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return allowHosts.some((entry) => {
+    const [host, entryPort] = splitHostPort(entry.toLowerCase());
+    return host === hostname && (entryPort === undefined || entryPort === port);
+  });
+}
+
+function splitHostPort(entry: string): [string, string | undefined] {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return [`[${bracketed[1] ?? ''}]`, bracketed[2]];
+  const m = /^([^:]+)(?::(\d+))?$/.exec(entry);
+  return m ? [m[1] ?? entry, m[2]] : [entry, undefined];
+}
+
+/** A URL fit for messages and records: no credentials, no query secrets of ours ever get here. */
+export function displayUrl(url: URL): string {
+  const copy = new URL(url);
+  copy.username = '';
+  copy.password = '';
+  return copy.toString();
+}

@@ -1,0 +1,108 @@
+/** The data the pipeline stages pass to each other. */
+
+export type MediaType = 'photo' | 'video' | 'animated_gif';
+export const MEDIA_TYPES: readonly MediaType[] = ['photo', 'video', 'animated_gif'];
+
+/** An X API v2 Media object; fields that are unknown are left out, never null. */
+export interface Media {
+  media_key: string;
+  type: MediaType;
+  url?: string;
+  preview_image_url?: string;
+  width?: number;
+  height?: number;
+  duration_ms?: number;
+  alt_text?: string;
+  variants?: Variant[];
+  public_metrics?: { view_count: number };
+}
+
+export interface Variant {
+  bit_rate?: number;
+  content_type: string;
+  url: string;
+}
+
+/** The tweet a media item was found in. `source_*` name the original of a repost or quote. */
+export interface TweetContext {
+  tweet_id: string;
+  created_at?: string;
+  author_id?: string;
+  username?: string;
+  source_tweet_id?: string;
+  source_username?: string;
+}
+
+/** One media item as discovered: what the archive journals before anything is downloaded. */
+export interface MediaItem {
+  media: Media;
+  tweet: TweetContext;
+  /** 1-based position within the tweet. */
+  n: number;
+  /** `ext_media_availability.status` when the payload gave one. */
+  availability?: string;
+}
+
+/** Something on a page that could not become a media item. */
+export interface MediaProblem {
+  tweet_id: string;
+  media_key?: string;
+  reason: string;
+}
+
+/** One URL to try for a file, best first; `quality` is what the record says was saved. */
+export interface FileSource {
+  url: string;
+  quality: string;
+  /** Try the next source when this one answers 404 (photo sizes). */
+  fallbackOn404: boolean;
+}
+
+export type Plan =
+  | { kind: 'download'; item: MediaItem; sources: FileSource[]; ext: string | undefined }
+  | { kind: 'skip'; item: MediaItem; reason: string };
+
+/** A file in the archive: written only after it was verified and renamed into place. */
+export interface ArchivedFile {
+  media_key: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+  source_url: string;
+  quality: string;
+  /** Saved from a fallback because a better source failed transiently: a later run tries again. */
+  upgradable?: boolean;
+}
+
+export type ItemStatus = 'downloaded' | 'exists' | 'planned' | 'skipped' | 'failed';
+
+/** One NDJSON line: v2 fields at the top level, then tweet context, then what happened. */
+export type ItemRecord = Partial<Media> &
+  Partial<TweetContext> & {
+    status: ItemStatus;
+    reason?: string;
+    path?: string;
+    bytes?: number;
+    sha256?: string;
+    source_url?: string;
+    quality?: string;
+  };
+
+/**
+ * Where paging stands for one user. `head` is the newest tweet id seen: the next head scan
+ * stops at it. `gaps` are stretches of history still to page through, newest first, each a
+ * continuation token and the tweet id where it joins what is known (`floor`; none for the
+ * backfill to the end of history). A run that stops early leaves a gap, never a hole.
+ */
+export interface ScanState {
+  head?: string;
+  gaps: Gap[];
+  complete: boolean;
+  /** Pages fetched for this user over all runs. */
+  pages: number;
+}
+
+export interface Gap {
+  token: string;
+  floor?: string;
+}
