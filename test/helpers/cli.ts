@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(REPO, 'bin', 'x-media-dump.js');
+export const TEST_KEY = 'agnt_live_TESTKEY_5f2c9e1d7b';
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Called once the child is spawned: tests use it to signal or kill it at a chosen moment. */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** Run the built CLI as a child process, the way users and cron do. No inherited API key. */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, AGNTDATA_API_KEY: TEST_KEY, AGNTDATA_API_BASE: undefined, ...options.env })) {
+    if (v !== undefined && !/^(VITEST|NODE_OPTIONS|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|FORCE_COLOR|DEBUG)$/.test(k)) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    options.onSpawn?.(child);
+  });
+}
+
+/** The server args every archive run against the replay server needs. */
+export function serverArgs(server: { apiBase: string; host: string }): string[] {
+  return ['--api-base', server.apiBase, '--allow-host', server.host];
+}
+
+export function tempDir(prefix = 'xmd-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Parsed NDJSON lines; fails loudly on any line that is not JSON. */
+export function ndjson(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Every regular file under `dir` (relative paths, sorted), state folder included. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}

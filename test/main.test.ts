@@ -1,0 +1,197 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startReplayServer, type ReplayServer } from '../fixtures/replay-server.js';
+import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY } from './helpers/cli.js';
+import { paginate, photoTweet, sha256, tweetIds, videoTweet } from './helpers/tweets.js';
+
+const servers: ReplayServer[] = [];
+async function serve(options: Parameters<typeof startReplayServer>[0] = {}): Promise<ReplayServer> {
+  const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
+  servers.push(server);
+  return server;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+const SEED_FILES = [
+  '1339647664338702336_1.mp4',
+  '1401511472413487106_1.jpg',
+  '1490431825918967810_1.jpg',
+  '1497526869406670848_1.jpg',
+  '1513260712587669517_1.jpg',
+  '1513801473074896899_1.jpg',
+  '1517995317697916928_1.jpg',
+];
+
+describe('the main job, end to end through the built CLI', () => {
+  it('pages through 3 pages, downloads every file, and prints a plain summary', async () => {
+    const server = await serve();
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, ...serverArgs(server)]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('saved 7 files (60.1 KB), 0 already archived, 0 skipped, 0 failed · 3 API requests, $0.03\nhistory: complete\n');
+    expect(result.stderr).not.toMatch(/\u001b\[/);
+
+    const api = server.apiRequests();
+    expect(api.map((r) => [r.method, r.path, r.userIdRaw, r.userIdIsNumber, r.token, r.limit])).toEqual([
+      ['POST', '/v1/x/user/medias', '96479162', true, undefined, 20],
+      ['POST', '/v1/x/user/medias/continuation', '96479162', true, 'DAABCgABFu-OJkw___gKAAIVmAq8iZYgAggAAwAAAAIAAA', 20],
+      ['POST', '/v1/x/user/medias/continuation', '96479162', true, 'DAABCgABFu-OJkw__-8KAAISl2Jz9RcQAAgAAwAAAAIAAA', 20],
+    ]);
+    expect(api.every((r) => r.headers.authorization === `Bearer ${TEST_KEY}`)).toBe(true);
+    // The key goes to the API base only, never to a media host.
+    expect(server.cdnRequests().filter((r) => r.headers.authorization !== undefined)).toEqual([]);
+    expect(server.cdnRequests()).toHaveLength(7);
+
+    const files = listFiles(out).filter((f) => !f.startsWith('.x-media-dump'));
+    expect(files).toEqual(SEED_FILES);
+    expect(sha256(fs.readFileSync(path.join(out, '1517995317697916928_1.jpg')))).toBe(sha256(server.mediaBytes('pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg') ?? ''));
+    expect(sha256(fs.readFileSync(path.join(out, '1339647664338702336_1.mp4')))).toBe(sha256(server.mediaBytes('video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4') ?? ''));
+  });
+
+  it('--json prints one record per media item, exactly as DESIGN.md shows, matching the files by sha256', async () => {
+    const server = await serve();
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, '--json', ...serverArgs(server)]);
+    expect(result.code).toBe(0);
+
+    const records = ndjson(result.stdout);
+    expect(records).toHaveLength(7);
+    const first = records.find((r) => r['media_key'] === '3_1517995312715079686');
+    const bytes = server.mediaBytes('pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg') ?? Buffer.alloc(0);
+    expect(first).toEqual({
+      media_key: '3_1517995312715079686',
+      type: 'photo',
+      url: `${server.origin}/pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg`,
+      width: 3072,
+      height: 1291,
+      tweet_id: '1517995317697916928',
+      created_at: '2022-04-23T22:34:21.000Z',
+      author_id: '96479162',
+      username: 'omarmhaimdat',
+      status: 'downloaded',
+      path: '1517995317697916928_1.jpg',
+      bytes: bytes.length,
+      sha256: sha256(bytes),
+      source_url: `${server.origin}/pbs.twimg.com/media/FREAsbkXIAYiaVV?format=jpg&name=orig`,
+      quality: 'orig',
+    });
+    expect(Object.keys(first ?? {}).slice(0, 14)).toEqual([
+      'media_key', 'type', 'url', 'width', 'height', 'tweet_id', 'created_at', 'author_id', 'username', 'status', 'path', 'bytes', 'sha256', 'source_url',
+    ]);
+    for (const record of records) {
+      const onDisk = fs.readFileSync(path.join(out, String(record['path'])));
+      expect(record['status']).toBe('downloaded');
+      expect(record['bytes']).toBe(onDisk.length);
+      expect(record['sha256']).toBe(sha256(onDisk));
+    }
+    const gif = records.find((r) => r['type'] === 'animated_gif');
+    expect(gif?.['source_url']).toBe(`${server.origin}/video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4`);
+    expect(gif?.['alt_text']).toBe('Batman Thinking GIF');
+  });
+
+  it('sends a 19-digit user_id digit-exact, as a JSON number', async () => {
+    const userId = '1382752483745251328';
+    const { pages, media } = paginate([photoTweet('1600000000000000001', 1, 1000, userId)], 5);
+    const server = await serve({ pages: { [userId]: pages }, media });
+    const out = tempDir();
+    const result = await runCli(['--user', userId, '--out', out, ...serverArgs(server)]);
+    expect(result.code).toBe(0);
+    expect(server.apiRequests().map((r) => [r.userIdRaw, r.userIdIsNumber])).toEqual([[userId, true]]);
+    expect(server.apiRequests()[0]?.body).toBe(`{"user_id":${userId},"limit":20}`);
+  });
+
+  it('picks the highest-bitrate mp4 even when an m3u8 is listed first', async () => {
+    const { pages, media } = paginate([videoTweet('1600000000000000001')], 5);
+    const server = await serve({ pages: { '96479162': pages }, media });
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, '--json', ...serverArgs(server)]);
+    expect(result.code).toBe(0);
+    const [record] = ndjson(result.stdout);
+    expect(record?.['source_url']).toBe(`${server.origin}/video.twimg.com/ext_tw_video/1599999999999999001/pu/vid/1280x720/best.mp4`);
+    expect(record?.['quality']).toBe('mp4 2176000bps 1280x720');
+    expect(server.cdnRequests().map((r) => r.path)).toEqual(['/video.twimg.com/ext_tw_video/1599999999999999001/pu/vid/1280x720/best.mp4']);
+  });
+
+  it('keeps at most --concurrency transfers in flight, and reaches it', async () => {
+    const tweets = tweetIds(12).map((id) => photoTweet(id, 1, 4096));
+    const { pages, media } = paginate(tweets, 12);
+    const server = await serve({ pages: { '96479162': pages }, media, cdnLatencyMs: 150 });
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, '--concurrency', '4', ...serverArgs(server)]);
+    expect(result.code).toBe(0);
+    expect(server.cdnRequests()).toHaveLength(12);
+    expect(server.maxConcurrentCdn).toBe(4);
+  });
+
+  it('starts downloading while later pages are still being fetched', async () => {
+    const tweets = tweetIds(6).map((id) => photoTweet(id, 1, 1024));
+    const { pages, media } = paginate(tweets, 2);
+    let cdnBeforeLastPage = -1;
+    const server = await serve({
+      pages: { '96479162': pages },
+      media,
+      handle: async (req) => {
+        if (req.token === 'T3') {
+          // Hold the last page until a file has been fetched (or 5 s pass): paging and
+          // downloading overlap only if a CDN request can arrive meanwhile.
+          const deadline = Date.now() + 5000;
+          while (server.cdnRequests().length === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+          cdnBeforeLastPage = server.cdnRequests().length;
+        }
+        return false;
+      },
+    });
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, ...serverArgs(server)]);
+    expect(result.code).toBe(0);
+    expect(cdnBeforeLastPage).toBeGreaterThan(0);
+    expect(server.cdnRequests()).toHaveLength(6);
+  });
+
+  it('refuses media hosts that are not on the allowlist', async () => {
+    const server = await serve();
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, '--json', '--api-base', server.apiBase]);
+    expect(result.code).toBe(1);
+    expect(server.cdnRequests()).toHaveLength(0);
+    const records = ndjson(result.stdout);
+    expect(records.map((r) => r['status'])).toEqual(Array(7).fill('failed'));
+    expect(records[0]?.['reason']).toBe(`host ${server.host} is not on the allowlist (add it with --allow-host ${server.host})`);
+    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual([]);
+  });
+});
+
+describe('usage errors: exit 2, one line, no API request', () => {
+  const cases: [string, string[], Record<string, string | undefined>, RegExp][] = [
+    ['no --user', [], {}, /^x-media-dump: missing --user <id\|@handle>/],
+    ['no key', ['--user', '1'], { AGNTDATA_API_KEY: '' }, /^x-media-dump: AGNTDATA_API_KEY is not set/],
+    ['bad user', ['--user', 'no spaces!'], {}, /^x-media-dump: --user "no spaces!" is neither a numeric user id nor a handle/],
+    ['concurrency 0', ['--user', '1', '--concurrency', '0'], {}, /^x-media-dump: option '--concurrency <n>' argument '0' is invalid\. --concurrency must be a whole number from 1 to 64\./],
+    ['concurrency 65', ['--user', '1', '--concurrency', '65'], {}, /--concurrency must be a whole number from 1 to 64/],
+    ['page size', ['--user', '1', '--page-size', '101'], {}, /--page-size must be a whole number from 1 to 100/],
+    ['bad date', ['--user', '1', '--since', '2024-02-30'], {}, /^x-media-dump: --since "2024-02-30" is not a date; use YYYY-MM-DD \(UTC\)/],
+    ['since after until', ['--user', '1', '--since', '2024-03-01', '--until', '2024-02-01'], {}, /--since 2024-03-01 is after --until 2024-02-01/],
+    ['bad type', ['--user', '1', '--types', 'photo,gif'], {}, /^x-media-dump: --types: unknown type "gif"; use a comma list of photo, video, animated_gif/],
+    ['bad template', ['--user', '1', '--filename', '{tweet_id}_{nope}.{ext}'], {}, /^x-media-dump: --filename "\{tweet_id\}_\{nope\}\.\{ext\}" has unknown field \{nope\}/],
+    ['escaping template', ['--user', '1', '--filename', '../{tweet_id}.{ext}'], {}, /must stay inside --out/],
+    ['bad host', ['--user', '1', '--allow-host', 'http://x'], {}, /--allow-host "http:\/\/x" is not a host or host:port/],
+    ['unknown flag', ['--user', '1', '--colour'], {}, /^x-media-dump: unknown option '--colour'/],
+    ['bad api base', ['--user', '1', '--api-base', 'ftp://x'], {}, /--api-base must be an http\(s\) URL/],
+  ];
+  it.each(cases)('%s', async (_name, args, env, message) => {
+    const server = await serve();
+    const out = tempDir();
+    const result = await runCli([...args, '--out', out, ...(args.includes('--api-base') ? [] : ['--api-base', server.apiBase])], { env });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(server.requests).toHaveLength(0);
+    expect(result.stderr).not.toContain('    at ');
+  });
+});
