@@ -79,6 +79,7 @@ function buildProgram(): Command {
     .option('--quiet', 'no progress and no summary; errors only')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .action(async (flags: ArchiveFlags) => {
       exitCode = await archive(flags);
     });

@@ -119,7 +119,8 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     });
   } catch (caught) {
     if (!hooks.signal.aborted) {
-      if (!(caught instanceof XmdError)) {
+      // A usage problem found late (an unknown handle) is still a usage error, not a run summary.
+      if (!(caught instanceof XmdError) || caught instanceof UsageError) {
         await saver.drain().finally(() => finish(archive, dispatcher, release));
         throw caught;
       }

@@ -105,4 +105,6 @@ export interface ScanState {
 export interface Gap {
   token: string;
   floor?: string;
+  /** Creation time of the tweet just above the gap: nothing in it is newer (lets --since skip it). */
+  notAfter?: string;
 }

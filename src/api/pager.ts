@@ -32,12 +32,22 @@ const MAX_PINNED = 3;
 
 type WalkEnd = 'floor' | 'end' | 'since' | 'max-pages' | 'token-loop' | 'interrupted';
 
+/** What one page told the walk: where to go next and how far the page reached. */
+interface PageFacts {
+  next: string | null;
+  newest: bigint | undefined;
+  /** Creation time of the page's oldest trusted tweet: everything after it is no newer. */
+  oldest: string | undefined;
+  end: WalkEnd | undefined;
+}
+
 export async function scanUser(scan: ScanState, options: PagerOptions): Promise<StopReason> {
   const seenTokens = new Set<string>();
+  const sinceMs = options.since?.getTime();
   let pageNo = 0;
 
-  /** Walk from `token` until a tweet at or below `floor`, the end, or a stop. */
-  const walk = async (start: string | null, floor: string | undefined, advance: (next: string | null, newest: bigint | undefined, end: WalkEnd | undefined) => void): Promise<WalkEnd> => {
+  /** Walk from `start` until a tweet at or below `floor`, the end, or a stop. */
+  const walk = async (start: string | null, floor: string | undefined, advance: (page: PageFacts) => void): Promise<WalkEnd> => {
     let token = start;
     for (;;) {
       if (options.signal.aborted) return 'interrupted';
@@ -49,19 +59,23 @@ export async function scanUser(scan: ScanState, options: PagerOptions): Promise<
       const trusted = facts.slice(token === null ? pinnedCount(facts) : 0);
       const next = page.continuation_token ? page.continuation_token : null;
       const newest = facts.reduce<bigint | undefined>((max, f) => (f.id !== undefined && (max === undefined || f.id > max) ? f.id : max), undefined);
+      const oldestMs = trusted.reduce<number | undefined>((min, f) => (f.time !== undefined && (min === undefined || f.time < min) ? f.time : min), undefined);
       let end: WalkEnd | undefined;
       if (floor !== undefined && trusted.some((f) => f.id !== undefined && f.id <= BigInt(floor))) end = 'floor';
+      // An empty page 1 above a known head is the API having nothing to say, not proof that
+      // history ended: believing it would drop the backfill token for good.
+      else if (floor !== undefined && token === null && tweets.length === 0) end = 'floor';
       else if (next === null || tweets.length === 0) end = 'end';
-      else if (options.since && trusted.some((f) => f.time !== undefined && f.time < (options.since?.getTime() ?? 0))) end = 'since';
+      else if (sinceMs !== undefined && oldestMs !== undefined && oldestMs < sinceMs) end = 'since';
       else if (seenTokens.has(next) || next === token) {
         options.warn(`the API sent continuation token ${next.slice(0, 16)}… twice; stopped paging to avoid a loop`);
         end = 'token-loop';
       }
-      // Journal what the page revealed, then the progress past it: a crash between the two
-      // re-fetches one page; the other order could lose a page's media.
+      // The page's media and the progress past it are journaled together (see Archive.discover):
+      // after a crash either both are known or the page is asked for again, never media lost.
       options.onTweets(tweets);
       scan.pages += 1;
-      advance(next, newest, end);
+      advance({ next, newest, oldest: oldestMs === undefined ? undefined : new Date(oldestMs).toISOString(), end });
       options.saveScan(scan);
       if (end !== undefined) return end;
       seenTokens.add(token ?? '');
@@ -72,7 +86,7 @@ export async function scanUser(scan: ScanState, options: PagerOptions): Promise<
   // The head scan: from page 1 down to the newest tweet already known.
   const oldHead = scan.head;
   const olderGaps = scan.gaps;
-  const headEnd = await walk(null, options.full ? undefined : oldHead, (next, newest, end) => {
+  const headEnd = await walk(null, options.full ? undefined : oldHead, ({ next, newest, oldest, end }) => {
     if (newest !== undefined && (scan.head === undefined || newest > BigInt(scan.head))) scan.head = newest.toString();
     if (end === 'floor') scan.gaps = olderGaps;
     else if (end === 'end') {
@@ -81,29 +95,32 @@ export async function scanUser(scan: ScanState, options: PagerOptions): Promise<
       scan.complete = true;
     } else if (next !== null) {
       // Until the scan reaches the old head, what lies between is a gap starting at this token.
-      scan.gaps = [{ token: next, ...(oldHead === undefined ? {} : { floor: oldHead }) }, ...olderGaps];
+      scan.gaps = [{ token: next, ...(oldHead === undefined ? {} : { floor: oldHead }), ...(oldest === undefined ? {} : { notAfter: oldest }) }, ...olderGaps];
     }
   });
-  if (headEnd !== 'floor' && headEnd !== 'end') return stopReason(headEnd);
+  if (headEnd !== 'floor' && headEnd !== 'end') return headEnd;
 
-  // Then the gaps, newest first; the last one without a floor is the history backfill.
-  for (let gap = scan.gaps[0]; gap !== undefined; gap = scan.gaps[0]) {
-    const current = gap;
-    const end = await walk(current.token, current.floor, (next, _newest, walkEnd) => {
+  // Then the gaps, newest first; the last one without a floor is the history backfill. A gap
+  // wholly older than --since is left for a run that wants it, without paying to look.
+  let skipped = false;
+  for (const current of [...scan.gaps]) {
+    if (sinceMs !== undefined && current.notAfter !== undefined && Date.parse(current.notAfter) < sinceMs) {
+      skipped = true;
+      continue;
+    }
+    const end = await walk(current.token, current.floor, ({ next, oldest, end: walkEnd }) => {
       if (walkEnd === 'floor' || walkEnd === 'end') {
         scan.gaps = scan.gaps.filter((g) => g !== current);
         if (current.floor === undefined) scan.complete = true;
       } else if (next !== null) {
         current.token = next;
+        if (oldest !== undefined) current.notAfter = oldest;
       }
     });
-    if (end !== 'floor' && end !== 'end') return stopReason(end);
+    if (end !== 'floor' && end !== 'end') return end;
   }
-  return scan.complete ? 'history-complete' : 'caught-up';
-}
-
-function stopReason(end: Exclude<WalkEnd, 'floor' | 'end'>): StopReason {
-  return end;
+  if (scan.complete) return 'history-complete';
+  return skipped ? 'since' : 'caught-up';
 }
 
 interface TweetFacts {
