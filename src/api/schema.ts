@@ -68,6 +68,10 @@ export interface Tweet {
   created_at?: string | null | undefined;
   timestamp?: number | null | undefined;
   user?: z.infer<typeof UserSchema> | null | undefined;
+  /** X's web GraphQL `legacy` tweet: the author's id, with no `user` object. */
+  user_id_str?: string | null | undefined;
+  /** agntdata: the original's id when the tweet is a retweet (sent even without `retweet_status`). */
+  retweet_tweet_id?: string | null | undefined;
   media_url?: string[] | null | undefined;
   video_url?: z.infer<typeof VideoUrlSchema> | null | undefined;
   video_view_count?: number | string | null | undefined;
@@ -85,6 +89,8 @@ export const TweetSchema: z.ZodType<Tweet> = z.looseObject({
   created_at: nullish(z.string()),
   timestamp: nullish(z.number()),
   user: nullish(UserSchema),
+  user_id_str: nullish(z.string().regex(/^\d+$/, 'expected digits')),
+  retweet_tweet_id: nullish(z.string().regex(/^\d+$/, 'expected digits')),
   media_url: nullish(z.array(z.string())),
   video_url: nullish(VideoUrlSchema),
   video_view_count: nullish(z.union([z.number(), z.string()])),
@@ -136,10 +142,10 @@ export const UserDetailsSchema = z.union([
   z.looseObject({ user_id: z.string().regex(/^\d+$/) }),
 ]);
 
-/** zod issues as `path: message` lines, naming the field that failed. */
-export function describeIssues(error: z.ZodError): string {
+/** zod issues as `path: message` lines, naming the field that failed; `at` is where the parsed value sits. */
+export function describeIssues(error: z.ZodError, at = ''): string {
   return error.issues
     .slice(0, 3)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .map((issue) => `${[at, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
 }

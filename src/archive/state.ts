@@ -1,14 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import { disambiguate } from '../media/filename.js';
 import type { ArchivedFile, MediaItem, ScanState } from '../types.js';
 
 /**
  * The archive's memory, in `<out>/.x-media-dump/`: an append-only JSONL journal of what was
- * discovered, what is on disk and where paging stands. Every change is one appended line,
- * written before the run moves on, so a crash or `kill -9` at any instant leaves a journal
- * whose every complete line is true. A torn last line is dropped on the next open, and each
- * open rewrites the journal compacted (temp file, fsync, rename), so it never grows without bound.
+ * discovered, what is on disk and where paging stands. Every change is one line, written in one
+ * write() before the run moves on; changes that must land together (a page's media and the
+ * progress past it) share a line. So a crash or `kill -9` at any instant leaves a journal whose
+ * every complete line is true and whose torn last line, if any, is all of one change: it is
+ * dropped on the next open. Each writable open rewrites the journal compacted (temp file, fsync,
+ * rename), so it never grows without bound.
  */
 
 export const STATE_DIR = '.x-media-dump';
@@ -21,7 +24,8 @@ type Entry =
   | { k: 'file'; file: ArchivedFile }
   | { k: 'unfile'; media_key: string }
   | { k: 'scan'; user_id: string; scan: ScanState }
-  | { k: 'user'; handle: string; user_id: string };
+  | { k: 'user'; handle: string; user_id: string }
+  | { k: 'tx'; entries: Entry[] };
 
 export class Archive {
   readonly items = new Map<string, MediaItem>();
@@ -30,6 +34,8 @@ export class Archive {
   readonly handles = new Map<string, string>();
   private readonly pathOwners = new Map<string, string>();
   private fd: number | undefined;
+  /** Discovered items waiting to share a line with the next change (see `discover`). */
+  private staged: Entry[] = [];
   /** Lines the last open could not read (torn or corrupt): dropped, and said in the summary. */
   droppedLines = 0;
 
@@ -55,13 +61,13 @@ export class Archive {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    const lines = text.split('\n');
-    // The last element is '' after a complete line, or a torn write after a crash.
-    if (lines.at(-1) !== '') archive.droppedLines++;
-    for (const line of lines.slice(0, -1)) {
+    // After a complete line the last element is ''; after a torn write, what part of it landed.
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
       try {
         archive.apply(JSON.parse(line) as Entry);
-      } catch {
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
         archive.droppedLines++;
       }
     }
@@ -77,14 +83,26 @@ export class Archive {
     return archive;
   }
 
+  /** Items with no file yet, or with one saved from a fallback size that a new try may better. */
   pending(): MediaItem[] {
-    return [...this.items.values()].filter((item) => !this.files.has(item.media.media_key));
+    return [...this.items.values()].filter((item) => {
+      const file = this.files.get(item.media.media_key);
+      return file === undefined || file.upgradable === true;
+    });
   }
 
-  /** Journal newly discovered items in one write, before any of them is downloaded. */
+  /**
+   * Newly discovered items: known at once, and written in the same line as the next change
+   * (the page's scan progress, which the pager saves before any download can start), so a kill
+   * between the two cannot keep the progress and lose the media. `close()` writes them too.
+   */
   discover(items: readonly MediaItem[]): void {
     const fresh = items.filter((item) => !this.items.has(item.media.media_key));
-    this.append(fresh.map((item): Entry => ({ k: 'item', item })));
+    for (const item of fresh) {
+      const entry: Entry = { k: 'item', item };
+      this.apply(entry);
+      this.staged.push(entry);
+    }
   }
 
   /** Journal a file that was verified and renamed into place. */
@@ -98,7 +116,8 @@ export class Archive {
   }
 
   saveScan(userId: string, scan: ScanState): void {
-    this.append([{ k: 'scan', user_id: userId, scan }]);
+    // A copy: the pager keeps changing its object, the archive must hold what was written.
+    this.append([{ k: 'scan', user_id: userId, scan: structuredClone(scan) }]);
   }
 
   rememberHandle(handle: string, userId: string): void {
@@ -124,23 +143,31 @@ export class Archive {
   }
 
   close(): void {
+    this.append([]);
     if (this.fd !== undefined) {
       fs.closeSync(this.fd);
       this.fd = undefined;
     }
   }
 
+  /** Apply, then write as one line (one write() call): the change lands whole or not at all. */
   private append(entries: Entry[]): void {
-    if (entries.length === 0) return;
     for (const entry of entries) this.apply(entry);
+    const all = [...this.staged, ...entries];
+    if (all.length === 0) return;
+    const line = all.length === 1 && all[0] ? all[0] : { k: 'tx', entries: all };
     this.fd ??= fs.openSync(path.join(this.dir, JOURNAL), 'a');
-    fs.writeSync(this.fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    writeAll(this.fd, `${JSON.stringify(line)}\n`);
+    this.staged = [];
   }
 
   private apply(entry: Entry): void {
     switch (entry.k) {
       case 'format':
-        if (entry.v > FORMAT) throw new Error(`archive format ${entry.v} is newer than this x-media-dump understands`);
+        if (entry.v > FORMAT) throw new UsageError(`${this.out} was written by a newer x-media-dump (archive format ${entry.v}); upgrade x-media-dump`);
+        return;
+      case 'tx':
+        for (const inner of entry.entries) this.apply(inner);
         return;
       case 'item':
         this.items.set(entry.item.media.media_key, entry.item);
@@ -178,7 +205,7 @@ export class Archive {
     const temp = `${target}.${process.pid}.tmp`;
     const fd = fs.openSync(temp, 'w');
     try {
-      fs.writeSync(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      writeAll(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -186,6 +213,12 @@ export class Archive {
     fs.renameSync(temp, target);
     fsyncDir(this.dir);
   }
+}
+
+/** fs.writeSync may write less than asked (a full disk, a signal): loop until all is out. */
+function writeAll(fd: number, text: string): void {
+  const buffer = Buffer.from(text);
+  for (let at = 0; at < buffer.length; ) at += fs.writeSync(fd, buffer, at);
 }
 
 export function fsyncDir(dir: string): void {

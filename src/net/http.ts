@@ -4,6 +4,10 @@ import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
  * One connection pool for the whole run. EnvHttpProxyAgent honours HTTPS_PROXY / HTTP_PROXY /
  * NO_PROXY and is a plain Agent when none is set. Its headers and body timeouts are idle
  * timeouts: they fire when nothing arrives for that long, not on a long transfer.
+ *
+ * `proxyTunnel: false` sends plain-http requests to the proxy as absolute-URI requests, as curl
+ * and most clients do; undici's default CONNECT for them is refused by common proxy setups
+ * (squid allows CONNECT to 443 only). https always goes through a CONNECT tunnel.
  */
 export function createDispatcher(timeoutMs: number, connections: number): Dispatcher {
   return new EnvHttpProxyAgent({
@@ -12,7 +16,15 @@ export function createDispatcher(timeoutMs: number, connections: number): Dispat
     connect: { timeout: timeoutMs },
     connections,
     keepAliveTimeout: 10_000,
+    proxyTunnel: false,
   });
+}
+
+/** Why `url` may not be fetched, naming the scheme or the host; undefined when it may. */
+export function refusalOf(url: URL, allowHosts: readonly string[]): string | undefined {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `refused ${url.protocol}// URL on ${url.host || 'no host'}: only http and https are fetched`;
+  if (!isAllowedUrl(url, allowHosts)) return `host ${url.host} is not on the allowlist (add it with --allow-host ${url.host})`;
+  return undefined;
 }
 
 /** `host` or `host:port` entries; an entry without a port allows that host on any port. */

@@ -4,6 +4,11 @@ import { RateLimitedError } from '../errors.js';
 /**
  * One retry policy for API calls and file transfers: which failures are worth another try,
  * and how long to wait before it. Unknown errors (bugs) are never retried.
+ *
+ * Why our own loop rather than undici's RetryAgent/RetryHandler: the API's POSTs must be
+ * retried (they are idempotent reads; undici leaves POST out by default), 429s are bounded by
+ * a run-wide time budget (--max-wait) rather than a count, and a transfer's resume has to know
+ * how much of the body is already safely on disk, which only the downloader knows.
  */
 
 /** undici's and the OS's codes for a connection that failed or stalled: worth another try. */
@@ -13,7 +18,6 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_CLOSED',
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
@@ -26,11 +30,12 @@ const TRANSIENT_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
-/** A single Retry-After is believed up to this; longer asks are capped (cron must not hang). */
-export const MAX_RETRY_AFTER_MS = 300_000;
+/** Non-429 Retry-After asks are believed up to this: they spend --retries, not --max-wait. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+/** A 429 always costs at least this much of the budget, so `Retry-After: 0` cannot spin forever. */
+export const MIN_RATE_LIMIT_WAIT_MS = 1_000;
 const BASE_DELAY_MS = 250;
-const MAX_DELAY_MS = 20_000;
+export const MAX_DELAY_MS = 20_000;
 /** Waits longer than this are announced, so a silent pause is never mistaken for a hang. */
 const ANNOUNCE_WAIT_MS = 5_000;
 
@@ -46,8 +51,10 @@ export class TransientError extends Error {
   }
 }
 
+/** 408, 425, 429 and 5xx; 501 and 505 say the server will never do it, so they are final. */
 export function isRetryableStatus(status: number): boolean {
-  return RETRYABLE_STATUS.has(status);
+  if (status === 408 || status === 425 || status === 429) return true;
+  return status >= 500 && status <= 599 && status !== 501 && status !== 505;
 }
 
 /** Classified by the error's stable `code` (undici's or the OS's), never by message text. */
@@ -55,35 +62,54 @@ export function isTransientNetworkError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+    // A connection to a host with several addresses fails as an AggregateError of them all.
+    if (e instanceof AggregateError && e.errors.some((inner) => isTransientNetworkError(inner))) return true;
   }
   return false;
 }
 
-/** `Retry-After` as delta-seconds or an HTTP date; malformed values are ignored, not fatal. */
-export function parseRetryAfter(header: string | string[] | undefined, now = Date.now()): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.round(Number(value) * 1000);
+/**
+ * `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3); a date in the past means
+ * now. Malformed values are ignored (undefined), never fatal.
+ */
+export function parseRetryAfter(header: string | readonly string[] | undefined, now = Date.now()): number | undefined {
+  const value = (typeof header === 'string' ? header : header?.[0])?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  // Every HTTP-date form starts with a day name; Date.parse alone would take "-1" or "2" as a year.
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(value)) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Exponential backoff with full jitter (AWS's "Exponential Backoff And Jitter"). */
-export function backoffMs(attempt: number, random = Math.random): number {
+/** agntdata's body `error.retryAfter`, in seconds; anything but a finite non-negative number is ignored. */
+export function retryAfterFromBody(seconds: unknown): number | undefined {
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+}
+
+/** Exponential backoff with full jitter (AWS's "Exponential Backoff And Jitter"): 0 ≤ ms ≤ min(cap, base·2^attempt). */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
   return Math.round(random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
 }
 
-/** The time one run may spend waiting on 429s (--max-wait), shared by every request. */
+/**
+ * The wall-clock time one run may spend waiting on 429s (--max-wait), shared by every request.
+ * Waits that overlap (eight downloads told to wait the same second) are counted once.
+ */
 export class WaitBudget {
   private spentMs = 0;
+  private waitingUntil = 0;
   constructor(readonly limitMs: number) {}
   get spentSeconds(): number {
     return Math.round(this.spentMs / 1000);
   }
-  /** Take `ms` from the budget, or return false (taking nothing) if that would exceed it. */
-  take(ms: number): boolean {
-    if (this.spentMs + ms > this.limitMs) return false;
-    this.spentMs += ms;
+  /** Take a wait of `ms` from now, or return false (taking nothing) if it would exceed the budget. */
+  take(ms: number, now = Date.now()): boolean {
+    const until = now + ms;
+    const added = Math.max(0, until - Math.max(now, this.waitingUntil));
+    if (this.spentMs + added > this.limitMs) return false;
+    this.spentMs += added;
+    this.waitingUntil = Math.max(this.waitingUntil, until);
     return true;
   }
 }
@@ -97,8 +123,10 @@ export interface RetryContext {
 
 /**
  * Run `attempt` until it succeeds, throws something that is not a TransientError, or runs out
- * of retries. 429s draw on the run's wait budget instead of the retry count: past --max-wait
- * the run gives up with RateLimitedError.
+ * of retries (then the last TransientError is thrown). 429s draw on the run's wait budget
+ * instead of the retry count: the server said when to come back, and --max-wait is the bound.
+ * A 429 asking for more than the budget has left ends the run's waiting at once with
+ * RateLimitedError: waiting part of it would only be thrown away.
  */
 export async function withRetries<T>(what: string, context: RetryContext, attempt: (n: number) => Promise<T>): Promise<T> {
   let failures = 0;
@@ -109,7 +137,7 @@ export async function withRetries<T>(what: string, context: RetryContext, attemp
       if (!(error instanceof TransientError) || context.signal.aborted) throw error;
       let waitMs: number;
       if (error.status === 429) {
-        waitMs = Math.min(error.retryAfterMs ?? Math.max(1000, backoffMs(n)), MAX_RETRY_AFTER_MS);
+        waitMs = Math.max(MIN_RATE_LIMIT_WAIT_MS, error.retryAfterMs ?? backoffMs(n));
         if (!context.budget.take(waitMs)) throw new RateLimitedError(context.budget.spentSeconds);
       } else {
         if (++failures > context.retries) throw error;
