@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { networkMessage } from './api/client.js';
 import { fsyncDir } from './archive/state.js';
-import { displayUrl, isAllowedUrl } from './net/http.js';
+import { displayUrl, refusalOf } from './net/http.js';
 import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, TransientError, withRetries, type RetryContext } from './net/retry.js';
 import type { FileSource } from './types.js';
 
@@ -91,10 +91,9 @@ export async function downloadFile(file: FileRequest, context: DownloadContext):
 
 async function fetchSource(file: FileRequest, source: FileSource, context: DownloadContext): Promise<SavedFile> {
   const temp = path.join(context.tmpDir, `${file.mediaKey.replace(/[^\w-]/g, '_')}.part`);
-  const progress = { bytes: 0, hash: createHash('sha256') };
   try {
-    const { contentType, finalUrl } = await withRetries(`download ${file.mediaKey}`, context.retry, () => transfer(source.url, temp, progress, context));
-    const ext = file.ext ?? EXT_BY_TYPE[contentType.split(';')[0]?.trim().toLowerCase() ?? ''] ?? 'bin';
+    const done = await withRetries(`download ${file.mediaKey}`, context.retry, (n) => transfer(source.url, temp, n > 0, context));
+    const ext = file.ext ?? EXT_BY_TYPE[done.contentType.split(';')[0]?.trim().toLowerCase() ?? ''] ?? 'bin';
     const relPath = file.pathFor(ext);
     const target = path.join(context.out, relPath);
     if (!target.startsWith(context.out + path.sep)) throw new TransferFailed(`refusing to write outside --out: ${relPath}`);
@@ -102,46 +101,59 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Downl
     await fs.promises.rename(temp, target);
     if (file.mtime) await fs.promises.utimes(target, file.mtime, file.mtime);
     fsyncDir(path.dirname(target));
-    return { path: relPath, bytes: progress.bytes, sha256: progress.hash.digest('hex'), source_url: finalUrl, quality: source.quality, upgradable: false };
+    return { path: relPath, bytes: done.bytes, sha256: done.sha256, source_url: done.finalUrl, quality: source.quality, upgradable: false };
   } finally {
     await fs.promises.rm(temp, { force: true });
   }
 }
 
+interface Transferred {
+  contentType: string;
+  finalUrl: string;
+  bytes: number;
+  sha256: string;
+}
+
 /**
- * One attempt: GET (following allowed redirects), then stream into `temp`. A retry after a cut
- * asks for the rest with Range and appends on 206; any other answer starts the file over.
+ * One attempt: GET (following allowed redirects), then stream into `temp`, hashing as it goes.
+ * A retry asks for the rest with Range and appends on a matching 206; any other answer starts
+ * the file over. What is already on disk, not what was received, decides where the rest starts:
+ * a cut can drop bytes still buffered for the disk, and they must be asked for again.
  */
-async function transfer(url: string, temp: string, progress: { bytes: number; hash: Hash }, context: DownloadContext): Promise<{ contentType: string; finalUrl: string }> {
-  const resumeFrom = progress.bytes;
+async function transfer(url: string, temp: string, retrying: boolean, context: DownloadContext): Promise<Transferred> {
+  const prefix = retrying ? await hashPrefix(temp) : undefined;
+  const resumeFrom = prefix?.bytes ?? 0;
   const { response, finalUrl } = await get(url, resumeFrom, context);
   const { statusCode, headers } = response;
+  if (statusCode === 416 && resumeFrom > 0) {
+    // Our partial file is not a prefix the server recognizes: drop it, start over next attempt.
+    await response.body.dump().catch(() => undefined);
+    await fs.promises.rm(temp, { force: true });
+    throw new TransientError(`${hostOf(finalUrl)} refused to resume at byte ${resumeFrom}; starting over`);
+  }
   if (statusCode !== 200 && statusCode !== 206) {
     await response.body.dump().catch(() => undefined);
     const retryAfterMs = parseRetryAfter(headers['retry-after']);
     if (isRetryableStatus(statusCode)) throw new TransientError(`HTTP ${statusCode} from ${hostOf(finalUrl)}`, { status: statusCode, retryAfterMs });
     throw new TransferFailed(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
   }
-  let expected = lengthOf(headers['content-length']);
   const resumed = statusCode === 206 && resumeFrom > 0 && rangeStart(headers['content-range']) === resumeFrom;
-  if (resumed) {
-    expected = expected === undefined ? undefined : resumeFrom + expected;
-  } else {
-    if (statusCode === 206) {
-      await response.body.dump().catch(() => undefined);
-      throw new TransientError('server sent a range we did not ask for');
-    }
-    progress.bytes = 0;
-    progress.hash = createHash('sha256');
+  if (statusCode === 206 && !resumed) {
+    await response.body.dump().catch(() => undefined);
+    throw new TransientError(`${hostOf(finalUrl)} sent a range we did not ask for`);
   }
+  const length = lengthOf(headers['content-length']);
+  const expected = length === undefined ? undefined : (resumed ? resumeFrom : 0) + length;
+  const hash = resumed && prefix ? prefix.hash : createHash('sha256');
+  let bytes = resumed ? resumeFrom : 0;
   const sink = fs.createWriteStream(temp, { flags: resumed ? 'a' : 'w', highWaterMark: 1 << 20 });
   try {
     await pipeline(
       response.body,
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
-          progress.hash.update(chunk);
-          progress.bytes += chunk.length;
+          hash.update(chunk);
+          bytes += chunk.length;
           yield chunk;
         }
       },
@@ -149,24 +161,39 @@ async function transfer(url: string, temp: string, progress: { bytes: number; ha
     );
   } catch (error) {
     if (isWriteError(error)) throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
-    if (isTransientNetworkError(error)) throw new TransientError(`transfer cut at ${progress.bytes} bytes (${networkMessage(error)})`);
+    if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(finalUrl)}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
     throw error;
   }
-  if (expected !== undefined && progress.bytes !== expected) {
-    throw new TransientError(`body ended at ${progress.bytes} of ${expected} bytes`);
+  if (expected !== undefined && bytes !== expected) {
+    throw new TransientError(`${hostOf(finalUrl)}: body ended at ${bytes} of ${expected} bytes`);
   }
   await fsyncFile(temp);
   const type = headers['content-type'];
-  return { contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), finalUrl };
+  return { contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), finalUrl, bytes, sha256: hash.digest('hex') };
+}
+
+/** The partial file a cut attempt left: its size and the hash state of its bytes. */
+async function hashPrefix(temp: string): Promise<{ bytes: number; hash: Hash } | undefined> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of fs.createReadStream(temp, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return bytes > 0 ? { bytes, hash } : undefined;
 }
 
 /** GET with redirects followed by hand, so every hop is checked against the allowlist. */
 async function get(url: string, resumeFrom: number, context: DownloadContext): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
-    if (!isAllowedUrl(current, context.allowHosts)) {
-      throw new TransferFailed(`host ${current.host} is not on the allowlist (add it with --allow-host ${current.host})`);
-    }
+    const refusal = refusalOf(current, context.allowHosts);
+    if (refusal !== undefined) throw new TransferFailed(hop === 0 ? refusal : `redirected: ${refusal}`);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(current, {
@@ -178,18 +205,26 @@ async function get(url: string, resumeFrom: number, context: DownloadContext): P
         bodyTimeout: context.timeoutMs,
       });
     } catch (error) {
-      if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(current.toString())}: ${networkMessage(error)}`);
+      if (isTransientNetworkError(error)) throw new TransientError(`${current.host}: ${networkMessage(error)}`);
       if (context.retry.signal.aborted) throw error;
-      throw new TransferFailed(`${hostOf(current.toString())}: ${networkMessage(error)}`);
+      throw new TransferFailed(`${current.host}: ${networkMessage(error)}`);
     }
     const location = response.headers['location'];
     if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
       await response.body.dump().catch(() => undefined);
       if (hop >= MAX_REDIRECTS) throw new TransferFailed(`too many redirects from ${displayUrl(new URL(url))}`);
-      current = new URL(Array.isArray(location) ? (location[0] ?? '') : location, current);
+      current = resolveLocation(Array.isArray(location) ? (location[0] ?? '') : location, current);
       continue;
     }
     return { response, finalUrl: current.toString() };
+  }
+}
+
+function resolveLocation(location: string, base: URL): URL {
+  try {
+    return new URL(location, base);
+  } catch {
+    throw new TransferFailed(`${base.host} redirected to an address that is not a URL`);
   }
 }
 

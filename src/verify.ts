@@ -15,8 +15,12 @@ import { MEDIA_TYPES, type ItemRecord } from './types.js';
  * (re-hash every file; `--repair` fetches the bad ones again from the URLs the archive holds).
  */
 
-function openExisting(out: string, writable: boolean): Archive {
+function checkIsArchive(out: string): void {
   if (!fs.existsSync(path.join(out, STATE_DIR))) throw new UsageError(`${out} is not an x-media-dump archive (no ${STATE_DIR}/ in it); check --out`);
+}
+
+function openExisting(out: string, writable: boolean): Archive {
+  checkIsArchive(out);
   return Archive.open(out, writable);
 }
 
@@ -47,6 +51,8 @@ export interface VerifyResult {
 }
 
 export async function verifyArchive(options: VerifyOptions): Promise<VerifyResult> {
+  // Before the lock, which would create the state folder and make any folder look like an archive.
+  checkIsArchive(options.out);
   const release = acquireLock(path.join(options.out, STATE_DIR), options.out);
   const archive = (() => {
     try {
