@@ -92,7 +92,8 @@ export async function downloadFile(file: FileRequest, context: DownloadContext):
 async function fetchSource(file: FileRequest, source: FileSource, context: DownloadContext): Promise<SavedFile> {
   const temp = path.join(context.tmpDir, `${file.mediaKey.replace(/[^\w-]/g, '_')}.part`);
   try {
-    const done = await withRetries(`download ${file.mediaKey}`, context.retry, (n) => transfer(source.url, temp, n > 0, context));
+    const resume: ResumeState = { validator: undefined };
+    const done = await withRetries(`download ${file.mediaKey}`, context.retry, (n) => transfer(source.url, temp, n > 0, resume, context));
     const ext = file.ext ?? EXT_BY_TYPE[done.contentType.split(';')[0]?.trim().toLowerCase() ?? ''] ?? 'bin';
     const relPath = file.pathFor(ext);
     const target = path.join(context.out, relPath);
@@ -105,6 +106,11 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Downl
   } finally {
     await fs.promises.rm(temp, { force: true });
   }
+}
+
+/** What a later attempt needs from an earlier one: the strong validator to send as If-Range. */
+interface ResumeState {
+  validator: string | undefined;
 }
 
 interface Transferred {
@@ -120,10 +126,10 @@ interface Transferred {
  * the file over. What is already on disk, not what was received, decides where the rest starts:
  * a cut can drop bytes still buffered for the disk, and they must be asked for again.
  */
-async function transfer(url: string, temp: string, retrying: boolean, context: DownloadContext): Promise<Transferred> {
+async function transfer(url: string, temp: string, retrying: boolean, resume: ResumeState, context: DownloadContext): Promise<Transferred> {
   const prefix = retrying ? await hashPrefix(temp) : undefined;
   const resumeFrom = prefix?.bytes ?? 0;
-  const { response, finalUrl } = await get(url, resumeFrom, context);
+  const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
   const { statusCode, headers } = response;
   if (statusCode === 416 && resumeFrom > 0) {
     // Our partial file is not a prefix the server recognizes: drop it, start over next attempt.
@@ -140,8 +146,10 @@ async function transfer(url: string, temp: string, retrying: boolean, context: D
   const resumed = statusCode === 206 && resumeFrom > 0 && rangeStart(headers['content-range']) === resumeFrom;
   if (statusCode === 206 && !resumed) {
     await response.body.dump().catch(() => undefined);
-    throw new TransientError(`${hostOf(finalUrl)} sent a range we did not ask for`);
+    await fs.promises.rm(temp, { force: true });
+    throw new TransientError(`${hostOf(finalUrl)} sent a range we did not ask for; starting over`);
   }
+  if (!resumed) resume.validator = strongValidator(headers);
   const length = lengthOf(headers['content-length']);
   const expected = length === undefined ? undefined : (resumed ? resumeFrom : 0) + length;
   const hash = resumed && prefix ? prefix.hash : createHash('sha256');
@@ -189,7 +197,13 @@ async function hashPrefix(temp: string): Promise<{ bytes: number; hash: Hash } |
 }
 
 /** GET with redirects followed by hand, so every hop is checked against the allowlist. */
-async function get(url: string, resumeFrom: number, context: DownloadContext): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
+async function get(
+  url: string,
+  range: { from: number; validator: string | undefined } | undefined,
+  context: DownloadContext,
+): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
+  // If-Range: should the file have changed since the cut, the server sends all of the new one.
+  const headers: Record<string, string> = range ? { range: `bytes=${range.from}-`, ...(range.validator ? { 'if-range': range.validator } : {}) } : {};
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     const refusal = refusalOf(current, context.allowHosts);
@@ -200,7 +214,7 @@ async function get(url: string, resumeFrom: number, context: DownloadContext): P
         method: 'GET',
         dispatcher: context.dispatcher,
         signal: context.retry.signal,
-        headers: resumeFrom > 0 ? { range: `bytes=${resumeFrom}-` } : {},
+        headers,
         headersTimeout: context.timeoutMs,
         bodyTimeout: context.timeoutMs,
       });
@@ -235,6 +249,14 @@ async function fsyncFile(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** A strong ETag (weak ones may not be used with If-Range), else Last-Modified. */
+function strongValidator(headers: Dispatcher.ResponseData['headers']): string | undefined {
+  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  const etag = first(headers['etag']);
+  if (etag !== undefined && !etag.startsWith('W/')) return etag;
+  return first(headers['last-modified']);
 }
 
 function lengthOf(header: string | string[] | undefined): number | undefined {

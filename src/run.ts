@@ -128,8 +128,11 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     }
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
-  await saver.drain();
-  await finish(archive, dispatcher, release);
+  try {
+    await saver.drain();
+  } finally {
+    await finish(archive, dispatcher, release);
+  }
   progress.cents = client.cost.cents;
   return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, stop, error, failures, interrupted: hooks.signal.aborted };
 }
@@ -138,6 +141,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
 export class Saver {
   private readonly limit;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly errors: unknown[] = [];
   constructor(
     private readonly archive: Archive,
     private readonly config: Pick<Config, 'out' | 'filename' | 'concurrency'>,
@@ -148,14 +152,23 @@ export class Saver {
 
   schedule(task: () => Promise<void>): void {
     const run = this.limit(async () => {
-      if (!this.context.retry.signal.aborted) await task();
+      if (this.context.retry.signal.aborted) return;
+      try {
+        await task();
+      } catch (error) {
+        // Interrupted mid-transfer: the temp file is gone and no record is due. Anything else
+        // (a bug, a journal that cannot be written) is raised by drain().
+        if (!this.context.retry.signal.aborted) this.errors.push(error);
+      }
     });
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
   }
 
+  /** Wait for every scheduled task; then raise the first unexpected error, if any. */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.errors.length > 0) throw this.errors[0];
   }
 
   /** Fetch, verify, rename, journal: the record says how it went. */

@@ -55,7 +55,10 @@ describe('output modes', () => {
     const result = await runCli(['--user', '96479162', '--out', out, '--dry-run', '--json', ...serverArgs(server)]);
     expect(result.code).toBe(0);
     expect(ndjson(result.stdout).map((r) => r['status'])).toEqual(Array(7).fill('planned'));
-    expect(result.stderr).toBe('dry run: 7 files to download, 0 already archived, 0 skipped · 3 API requests, $0.03\nhistory: complete\n');
+    expect(result.stderr).toBe(
+      'dry run: 7 files to download (sizes unknown: the API does not tell them), 0 already archived, 0 skipped · 3 API requests, $0.03\n' +
+        'pages fetched here are remembered: the real run pays only for pages not fetched yet\nhistory: complete\n',
+    );
     expect(server.cdnRequests()).toHaveLength(0);
     expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual([]);
 
@@ -99,6 +102,20 @@ describe('output modes', () => {
       'omarmhaimdat/2022-04-12.jpg',
       'omarmhaimdat/2022-04-23.jpg',
     ]);
+  });
+
+  it('a template that maps two items to one path keeps both, the second with its media_key', async () => {
+    const server = await serve();
+    const out = tempDir();
+    const result = await runCli(['--user', '96479162', '--out', out, '--json', '--types', 'photo', '--filename', '{username}.{ext}', ...serverArgs(server)]);
+    expect(result.code).toBe(0);
+    const paths = ndjson(result.stdout)
+      .filter((r) => r['status'] === 'downloaded')
+      .map((r) => String(r['path']));
+    expect(new Set(paths).size).toBe(6);
+    expect(paths.filter((p) => p === 'omarmhaimdat.jpg')).toHaveLength(1);
+    expect(paths.filter((p) => /^omarmhaimdat~3_\d+\.jpg$/.test(p))).toHaveLength(5);
+    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump')).sort()).toEqual([...paths].sort());
   });
 
   it('export writes the archive as NDJSON without a key, equal to what --json printed', async () => {

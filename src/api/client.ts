@@ -2,7 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { Secret } from '../config.js';
 import { ApiAuthError, ApiCreditsError, ApiFailedError, PayloadError } from '../errors.js';
-import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, TransientError, withRetries, type RetryContext } from '../net/retry.js';
+import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, retryAfterFromBody, TransientError, withRetries, type RetryContext } from '../net/retry.js';
 import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody } from './schema.js';
 
 export interface ApiClientOptions {
@@ -51,11 +51,18 @@ export class ApiClient {
 
   private async call<S extends z.ZodType>(method: 'GET' | 'POST', endpoint: string, body: string | undefined, schema: S, what: string): Promise<z.output<S>> {
     const path = endpoint.split('?')[0] ?? endpoint;
-    const response = await withRetries(`${path} (${what})`, this.options.retry, async () => {
-      const { statusCode, headers, text } = await this.send(method, endpoint, body);
-      if (statusCode >= 200 && statusCode < 300) return { text };
-      throw this.errorFor(statusCode, headers['retry-after'], text, path);
-    });
+    let response: { text: string };
+    try {
+      response = await withRetries(`${path} (${what})`, this.options.retry, async () => {
+        const { statusCode, headers, text } = await this.send(method, endpoint, body);
+        if (statusCode >= 200 && statusCode < 300) return { text };
+        throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
+      });
+    } catch (error) {
+      if (!(error instanceof TransientError)) throw error;
+      const retries = this.options.retry.retries;
+      throw new ApiFailedError(`the API kept failing for ${path} (${what}): ${error.message}, ${retries} ${retries === 1 ? 'retry' : 'retries'} spent; the next run resumes`);
+    }
     let json: unknown;
     try {
       json = JSON.parse(response.text);
@@ -96,7 +103,7 @@ export class ApiClient {
     }
   }
 
-  private errorFor(status: number, retryAfter: string | string[] | undefined, text: string, path: string): Error {
+  private errorFor(status: number, retryAfter: string | string[] | undefined, text: string, path: string, what: string): Error {
     let body: z.infer<typeof ApiErrorBodySchema> | undefined;
     try {
       const parsed = ApiErrorBodySchema.safeParse(JSON.parse(text));
@@ -108,14 +115,13 @@ export class ApiClient {
     if (status === 402 || code === 'INSUFFICIENT_CREDITS') return new ApiCreditsError();
     if (status === 401 || status === 403) return new ApiAuthError(status);
     if (isRetryableStatus(status)) {
-      const bodyRetryAfter = body?.error?.retryAfter;
-      const retryAfterMs = parseRetryAfter(retryAfter) ?? (typeof bodyRetryAfter === 'number' ? bodyRetryAfter * 1000 : undefined);
+      const retryAfterMs = parseRetryAfter(retryAfter) ?? retryAfterFromBody(body?.error?.retryAfter);
       return new TransientError(`HTTP ${status}${code ? ` ${code}` : ''}`, { status, retryAfterMs });
     }
     if (status === 404 && path === '/user/details') return new NotFound();
-    if (status === 422) return new ApiFailedError(`the API refused the request to ${path} (HTTP 422): ${detailOf(body?.detail)}`);
+    if (status === 422) return new ApiFailedError(`the API refused the request to ${path} (${what}, HTTP 422): ${detailOf(body?.detail)}`);
     const message = body?.error?.message ?? code;
-    return new ApiFailedError(`the API answered HTTP ${status} to ${path}${message ? `: ${message}` : ''}`);
+    return new ApiFailedError(`the API answered HTTP ${status} to ${path} (${what})${message ? `: ${message}` : ''}`);
   }
 }
 
