@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { networkMessage } from './api/client.js';
 import { fsyncDir } from './archive/state.js';
@@ -85,7 +84,10 @@ export async function downloadFile(file: FileRequest, context: DownloadContext):
     }
   }
   if (lastError instanceof TransferFailed) throw lastError;
-  if (lastError instanceof TransientError) throw new TransferFailed(`${lastError.message} (gave up after ${context.retry.retries} retries)`);
+  if (lastError instanceof TransientError) {
+    const { retries } = context.retry;
+    throw new TransferFailed(`${lastError.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`);
+  }
   throw lastError;
 }
 
@@ -122,62 +124,61 @@ interface Transferred {
 
 /**
  * One attempt: GET (following allowed redirects), then stream into `temp`, hashing as it goes.
- * A retry asks for the rest with Range and appends on a matching 206; any other answer starts
- * the file over. What is already on disk, not what was received, decides where the rest starts:
- * a cut can drop bytes still buffered for the disk, and they must be asked for again.
+ * A retry asks for the rest with Range and continues on a matching 206; any other answer starts
+ * the file over. The file on disk, not a counter, says where the rest starts: each chunk is
+ * written before the next is read, and a cut trims the file to exactly what was read.
  */
 async function transfer(url: string, temp: string, retrying: boolean, resume: ResumeState, context: DownloadContext): Promise<Transferred> {
   const prefix = retrying ? await hashPrefix(temp) : undefined;
   const resumeFrom = prefix?.bytes ?? 0;
-  const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
-  const { statusCode, headers } = response;
-  if (statusCode === 416 && resumeFrom > 0) {
-    // Our partial file is not a prefix the server recognizes: drop it, start over next attempt.
-    await response.body.dump().catch(() => undefined);
-    await fs.promises.rm(temp, { force: true });
-    throw new TransientError(`${hostOf(finalUrl)} refused to resume at byte ${resumeFrom}; starting over`);
-  }
-  if (statusCode !== 200 && statusCode !== 206) {
-    await response.body.dump().catch(() => undefined);
-    const retryAfterMs = parseRetryAfter(headers['retry-after']);
-    if (isRetryableStatus(statusCode)) throw new TransientError(`HTTP ${statusCode} from ${hostOf(finalUrl)}`, { status: statusCode, retryAfterMs });
-    throw new TransferFailed(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
-  }
-  const resumed = statusCode === 206 && resumeFrom > 0 && rangeStart(headers['content-range']) === resumeFrom;
-  if (statusCode === 206 && !resumed) {
-    await response.body.dump().catch(() => undefined);
-    await fs.promises.rm(temp, { force: true });
-    throw new TransientError(`${hostOf(finalUrl)} sent a range we did not ask for; starting over`);
-  }
-  if (!resumed) resume.validator = strongValidator(headers);
-  const length = lengthOf(headers['content-length']);
-  const expected = length === undefined ? undefined : (resumed ? resumeFrom : 0) + length;
-  const hash = resumed && prefix ? prefix.hash : createHash('sha256');
-  let bytes = resumed ? resumeFrom : 0;
-  const sink = fs.createWriteStream(temp, { flags: resumed ? 'a' : 'w', highWaterMark: 1 << 20 });
+  // Opened before the request, so the body is read the moment it arrives: when the connection
+  // then fails, undici discards what it still holds, and that would have to be fetched again.
+  const handle = await fs.promises.open(temp, resumeFrom > 0 ? 'r+' : 'w');
   try {
-    await pipeline(
-      response.body,
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          yield chunk;
-        }
-      },
-      sink,
-    );
-  } catch (error) {
-    if (isWriteError(error)) throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
-    if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(finalUrl)}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
-    throw error;
+    const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
+    const { statusCode, headers } = response;
+    const resumed = statusCode === 206 && resumeFrom > 0 && rangeStart(headers['content-range']) === resumeFrom;
+    if ((statusCode === 416 && resumeFrom > 0) || (statusCode === 206 && !resumed)) {
+      // Our partial file is not a prefix the server will continue: drop it, start over next time.
+      await response.body.dump().catch(() => undefined);
+      await handle.truncate(0);
+      throw new TransientError(`${hostOf(finalUrl)} would not resume at byte ${resumeFrom} (HTTP ${statusCode}); starting over`);
+    }
+    if (statusCode !== 200 && statusCode !== 206) {
+      await response.body.dump().catch(() => undefined);
+      const retryAfterMs = parseRetryAfter(headers['retry-after']);
+      if (isRetryableStatus(statusCode)) throw new TransientError(`HTTP ${statusCode} from ${hostOf(finalUrl)}`, { status: statusCode, retryAfterMs });
+      throw new TransferFailed(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
+    }
+    if (!resumed) resume.validator = strongValidator(headers);
+    const length = lengthOf(headers['content-length']);
+    const expected = length === undefined ? undefined : (resumed ? resumeFrom : 0) + length;
+    const hash = resumed && prefix ? prefix.hash : createHash('sha256');
+    let bytes = resumed ? resumeFrom : 0;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        await writeAt(handle, chunk, bytes, temp);
+        hash.update(chunk);
+        bytes += chunk.length;
+      }
+    } catch (error) {
+      response.body.destroy();
+      await handle.truncate(bytes);
+      if (error instanceof TransferFailed) throw error;
+      if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(finalUrl)}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
+      throw error;
+    }
+    // A restart can be shorter than what an earlier attempt left behind.
+    await handle.truncate(bytes);
+    if (expected !== undefined && bytes !== expected) {
+      throw new TransientError(`${hostOf(finalUrl)}: body ended at ${bytes} of ${expected} bytes`);
+    }
+    await handle.sync();
+    const type = headers['content-type'];
+    return { contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), finalUrl, bytes, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
   }
-  if (expected !== undefined && bytes !== expected) {
-    throw new TransientError(`${hostOf(finalUrl)}: body ended at ${bytes} of ${expected} bytes`);
-  }
-  await fsyncFile(temp);
-  const type = headers['content-type'];
-  return { contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), finalUrl, bytes, sha256: hash.digest('hex') };
 }
 
 /** The partial file a cut attempt left: its size and the hash state of its bytes. */
@@ -242,12 +243,11 @@ function resolveLocation(location: string, base: URL): URL {
   }
 }
 
-async function fsyncFile(file: string): Promise<void> {
-  const handle = await fs.promises.open(file, 'r+');
+async function writeAt(handle: fs.promises.FileHandle, chunk: Buffer, position: number, temp: string): Promise<void> {
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset, chunk.length - offset, position + offset)).bytesWritten;
+  } catch (error) {
+    throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
   }
 }
 
@@ -268,11 +268,6 @@ function rangeStart(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   const m = value === undefined ? null : /^bytes (\d+)-/.exec(value);
   return m ? Number(m[1]) : undefined;
-}
-
-function isWriteError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EIO';
 }
 
 function hostOf(url: string): string {

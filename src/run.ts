@@ -46,7 +46,13 @@ export interface RunResult {
  */
 export async function runArchive(config: Config, hooks: RunHooks): Promise<RunResult> {
   const release = lockArchive(config.out);
-  const archive = Archive.open(config.out, true);
+  let archive: Archive;
+  try {
+    archive = Archive.open(config.out, true);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const dispatcher = createDispatcher(config.timeoutMs, config.concurrency);
   const progress = emptyProgress();
   const retry: RetryContext = { retries: config.retries, budget: new WaitBudget(config.maxWaitMs), signal: hooks.signal, notice: (m) => hooks.reporter.notice(m) };

@@ -32,7 +32,7 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     }
     requests.push({ method: req.method ?? 'GET', url: target });
     const url = new URL(target);
-    const headers = { ...req.headers, connection: 'close' };
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, connection: 'close' };
     delete headers['proxy-connection'];
     const upstream = http.request(
       { host: url.hostname, port: url.port, method: req.method, path: `${url.pathname}${url.search}`, headers },

@@ -1,0 +1,169 @@
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedRequest, ReplayServer } from '../fixtures/replay-server.js';
+import { listFiles, tempDir } from './helpers/cli.js';
+import { ALL, archive, cdnKeys, closeServers, deadPid, deferred, expectOnly, expectSaved, FILES, keysOf, onPages, readJournal, served, server, T1, T2, tokens, type JournalState } from './helpers/archive.js';
+
+/**
+ * `kill -9` at chosen instants, then a rerun: the archive must come back byte-identical to what
+ * the server serves, with no temp files, and the rerun must ask only for what the journal says
+ * is still missing (no page whose progress was saved, no file that was recorded).
+ */
+
+afterEach(closeServers);
+
+/** The continuation tokens a rerun must ask for, given where the journal says paging stands. */
+function tokensStillDue(state: JournalState): (string | null)[] {
+  const gap = state.scan?.gaps[0]?.token;
+  if (state.scan?.complete) return [null];
+  if (gap === T2) return [null, T2];
+  return [null, T1, T2];
+}
+
+/** Files the journal does not record: the rerun fetches exactly these. */
+function filesStillDue(state: JournalState): string[] {
+  return ALL.filter((name) => !state.files.has(FILES[name]?.media ?? ''));
+}
+
+/** After the kill: the rerun completes, asks for exactly what was due, and leaves a clean archive. */
+async function expectRecovery(s: ReplayServer, out: string, state: JournalState): Promise<void> {
+  // What was recorded is really on disk, whole.
+  for (const [, file] of state.files) expectSaved(s, out, [file.path]);
+  s.resetStats();
+  const rerun = await archive(s, out);
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expect(tokens(s)).toEqual(tokensStillDue(state));
+  expect(cdnKeys(s)).toEqual(keysOf(filesStillDue(state)));
+  expect(rerun.stderr).toContain('history: complete');
+  expectSaved(s, out, ALL);
+  expectOnly(out, ALL);
+  const after = readJournal(out);
+  expect(after.files.size).toBe(7);
+  expect(after.scan?.gaps).toEqual([]);
+}
+
+/** Runs the CLI and SIGKILLs it when `trigger` resolves; returns once it is dead. */
+async function killedAt(s: ReplayServer, out: string, trigger: Promise<void>, extra: string[] = []): Promise<void> {
+  let child: ChildProcess | undefined;
+  const running = archive(s, out, extra, (c) => (child = c));
+  await Promise.race([trigger, running]);
+  child?.kill('SIGKILL');
+  const result = await running;
+  expect(result.signal, result.stderr).toBe('SIGKILL');
+}
+
+describe('kill -9', () => {
+  it('mid-page: the unanswered page is asked for again, nothing else', async () => {
+    const arrived = deferred();
+    let stall = true;
+    const s = await server({
+      handle: async (req, res) => {
+        if (!stall || req.token !== T1) return false;
+        arrived.resolve();
+        await new Promise((r) => res.on('close', r));
+        return true;
+      },
+    });
+    const out = tempDir();
+    await killedAt(s, out, arrived.promise);
+    const state = readJournal(out);
+    // Page 1 was journaled with its progress before page 2 was asked for.
+    expect(state.scan?.gaps).toEqual([{ token: T1, notAfter: '2022-04-12T08:49:30.000Z' }]);
+    expect([...state.items].sort()).toEqual(onPages(1).map((n) => FILES[n]?.media).sort());
+    stall = false;
+    await expectRecovery(s, out, state);
+  });
+
+  it('mid-download: the half-written temp file is cleared and only unrecorded files are fetched', async () => {
+    const halfway = deferred();
+    let stall = true;
+    const mp4 = FILES['1339647664338702336_1.mp4']?.key ?? '';
+    const s = await server({
+      handle: async (req, res) => {
+        if (!stall || req.path !== `/${mp4}`) return false;
+        const bytes = served(s, mp4);
+        res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': String(bytes.length) });
+        res.write(bytes.subarray(0, bytes.length >> 1), () => halfway.resolve());
+        await new Promise((r) => res.on('close', r));
+        return true;
+      },
+    });
+    const out = tempDir();
+    await killedAt(s, out, halfway.promise);
+    const state = readJournal(out);
+    expect(state.scan?.complete).toBe(true);
+    expect(state.files.has(FILES['1339647664338702336_1.mp4']?.media ?? '')).toBe(false);
+    expect(listFiles(out)).not.toContain('1339647664338702336_1.mp4');
+    stall = false;
+    await expectRecovery(s, out, state);
+  });
+
+  // With one download at a time, each request goes out right after the journal line for the
+  // step before it (a page's media and progress, or a saved file): killing as request n
+  // arrives lands just after a journal append, at every step of a run in turn.
+  it('right after each journal append of a run, the next run recovers exactly', async () => {
+    for (let n = 1; n <= 10; n++) {
+      const reached = deferred();
+      let count = 0;
+      let killing = true;
+      const s = await server({
+        handle: async (_req: RecordedRequest, res) => {
+          if (!killing || ++count !== n) return false;
+          reached.resolve();
+          await new Promise((r) => res.on('close', r));
+          return true;
+        },
+      });
+      const out = tempDir();
+      await killedAt(s, out, reached.promise, ['--concurrency', '1']);
+      killing = false;
+      const state = readJournal(out);
+      await expectRecovery(s, out, state);
+      await closeServers();
+    }
+  }, 60_000);
+
+  it('what killed runs leave behind (temp files, a compaction temp, half-taken locks) is cleared', async () => {
+    const s = await server();
+    const out = tempDir();
+    expect((await archive(s, out, ['--max-pages', '1'])).code).toBe(0);
+    const dead = await deadPid();
+    const state = path.join(out, '.x-media-dump');
+    fs.writeFileSync(path.join(state, 'tmp', '3_1513260697060364303.part'), 'half a photo');
+    fs.writeFileSync(path.join(state, `journal.jsonl.${dead}.tmp`), '{"k":"format","v":1}\n{"k":"it');
+    fs.writeFileSync(path.join(state, 'lock'), `${dead}\n`);
+    fs.writeFileSync(path.join(state, `lock.${dead}`), `${dead}\n`);
+    fs.writeFileSync(path.join(state, `lock.${dead}.stale`), `${dead}\n`);
+    s.resetStats();
+    const run = await archive(s, out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(tokens(s)).toEqual([null, T1, T2]);
+    expectSaved(s, out, ALL);
+    expectOnly(out, ALL);
+  });
+});
+
+describe('torn journal', () => {
+  it('half a line at the end of the journal: the next run works and loses nothing that was complete', async () => {
+    const s = await server();
+    const out = tempDir();
+    expect((await archive(s, out, ['--max-pages', '2'])).code).toBe(0);
+    const journal = path.join(out, '.x-media-dump', 'journal.jsonl');
+    const before = readJournal(out);
+    expect(before.files.size).toBe(4);
+    const line = JSON.stringify({ k: 'file', file: { media_key: '3_1490431813810114567', path: '1490431825918967810_1.jpg', bytes: 5952, sha256: 'f'.repeat(64) } });
+    fs.appendFileSync(journal, line.slice(0, line.length >> 1));
+
+    s.resetStats();
+    const run = await archive(s, out);
+    expect(run.code, run.stderr).toBe(0);
+    // The saved token and the four recorded files survived the torn line.
+    expect(tokens(s)).toEqual([null, T2]);
+    expect(cdnKeys(s)).toEqual(keysOf(onPages(3)));
+    expectSaved(s, out, ALL);
+    expectOnly(out, ALL);
+    expect(readJournal(out).files.size).toBe(7);
+  });
+});

@@ -1,0 +1,348 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadFixturePages, startReplayServer, type RecordedRequest, type ReplayServer, type ReplayServerOptions } from '../fixtures/replay-server.js';
+import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, type CliResult } from './helpers/cli.js';
+
+/**
+ * The API's failures, end to end: the built CLI against the replay server with faults injected
+ * through its `handle` hook. Each test checks the exit code, the files on disk (bytes compared
+ * with what the server serves) and the requests the server saw.
+ */
+
+const USER = '96479162';
+const PAGE1_TOKEN = 'DAABCgABFu-OJkw___gKAAIVmAq8iZYgAggAAwAAAAIAAA';
+const PAGE2_TOKEN = 'DAABCgABFu-OJkw__-8KAAISl2Jz9RcQAAgAAwAAAAIAAA';
+
+/** File on disk → the CDN file it must equal, by page. */
+const PAGE_FILES: readonly (readonly [string, string])[][] = [
+  [
+    ['1517995317697916928_1.jpg', 'pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg'],
+    ['1513801473074896899_1.jpg', 'pbs.twimg.com/media/FQIaaadXMAQU4E8.jpg'],
+  ],
+  [
+    ['1513260712587669517_1.jpg', 'pbs.twimg.com/media/FQAulhzX0A8OtrC.jpg'],
+    ['1497526869406670848_1.jpg', 'pbs.twimg.com/media/FMhIvohWYAMjGv3.jpg'],
+  ],
+  [
+    ['1490431825918967810_1.jpg', 'pbs.twimg.com/media/FK8T1ogX0AcWyo0.jpg'],
+    ['1401511472413487106_1.jpg', 'pbs.twimg.com/media/E3MrPovWYAI64-i.jpg'],
+    ['1339647664338702336_1.mp4', 'video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4'],
+  ],
+];
+const ALL_FILES = PAGE_FILES.flat();
+const STACK_LINE = /^\s*at .+:\d+:\d+\)?$/m;
+
+const servers: ReplayServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(options: ReplayServerOptions = {}): Promise<ReplayServer> {
+  const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
+  servers.push(server);
+  return server;
+}
+
+function run(server: ReplayServer, out: string, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(['--user', USER, '--out', out, '--json', '--retries', '2', '--timeout', '5', ...serverArgs(server), ...extra], { env });
+}
+
+/** Which page an API request asked for: 1, 2, 3, or 0 for anything else. */
+function pageOf(req: RecordedRequest): number {
+  if (req.path === '/v1/x/user/medias') return 1;
+  if (req.path !== '/v1/x/user/medias/continuation') return 0;
+  return req.token === PAGE1_TOKEN ? 2 : req.token === PAGE2_TOKEN ? 3 : 0;
+}
+
+function apiPages(server: ReplayServer): number[] {
+  return server.apiRequests().map(pageOf);
+}
+
+function answer(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+  return true;
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Exactly these media files under `out` (state folder aside), each byte-identical to the server's. */
+function expectFiles(out: string, server: ReplayServer, files: readonly (readonly [string, string])[]): void {
+  const onDisk = listFiles(out).filter((f) => !f.startsWith('.x-media-dump'));
+  expect(onDisk).toEqual(files.map(([name]) => name).sort());
+  for (const [name, key] of files) {
+    const served = server.mediaBytes(key);
+    expect(served, key).toBeDefined();
+    expect(sha256(fs.readFileSync(path.join(out, name))), name).toBe(sha256(served ?? Buffer.alloc(0)));
+  }
+}
+
+function expectNoStack(result: CliResult): void {
+  expect(result.stderr).not.toMatch(STACK_LINE);
+  expect(result.stdout).not.toMatch(STACK_LINE);
+}
+
+describe('retried API failures', () => {
+  it('429 with Retry-After: 1, then success: waits the second and loses nothing', async () => {
+    let throttled = 0;
+    const server = await serve({
+      handle: (req, res) => {
+        if (pageOf(req) !== 2 || throttled++ > 0) return false;
+        return answer(res, 429, { success: false, error: { code: 'RATE_LIMITED', message: 'slow down', retryAfter: 1 } }, { 'retry-after': '1' });
+      },
+    });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(0);
+    expectFiles(out, server, ALL_FILES);
+    expect(apiPages(server)).toEqual([1, 2, 2, 3]);
+    const [first, second] = server.apiRequests().filter((r) => pageOf(r) === 2);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(ndjson(result.stdout).map((r) => r['status'])).toEqual(Array(7).fill('downloaded'));
+    expectNoStack(result);
+  });
+
+  it('503 twice, then 200: retried with backoff', async () => {
+    let failures = 0;
+    const server = await serve({
+      handle: (req, res) => (pageOf(req) === 1 && failures++ < 2 ? answer(res, 503, { success: false, error: { code: 'UNAVAILABLE' } }) : false),
+    });
+    const out = tempDir();
+    const result = await run(server, out, ['--retries', '2']);
+    expect(result.code, result.stderr).toBe(0);
+    expectFiles(out, server, ALL_FILES);
+    expect(apiPages(server)).toEqual([1, 1, 1, 2, 3]);
+  });
+
+  it('503 every time: exit 4 once --retries are spent, naming the endpoint and the page', async () => {
+    const server = await serve({ handle: (req, res) => (pageOf(req) === 2 ? answer(res, 503, '<html>down</html>') : false) });
+    const out = tempDir();
+    const result = await run(server, out, ['--retries', '1']);
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/kept failing for \/user\/medias\/continuation \(page 2\): HTTP 503, 1 retry spent; the next run resumes/);
+    expect(apiPages(server)).toEqual([1, 2, 2]);
+    // Paging stopped; what page 1 found is still saved.
+    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectNoStack(result);
+  });
+
+  it('an API that stalls past --timeout is abandoned and asked again', async () => {
+    let stalled = 0;
+    const server = await serve({
+      // Read the request, never answer: only the client's headers timeout can end this.
+      handle: (req) => pageOf(req) === 2 && stalled++ === 0,
+    });
+    const out = tempDir();
+    const started = Date.now();
+    const result = await run(server, out, ['--timeout', '1', '--retries', '1']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expectFiles(out, server, ALL_FILES);
+    expect(apiPages(server)).toEqual([1, 2, 2, 3]);
+  });
+});
+
+describe('rate limits and --max-wait', () => {
+  it('--max-wait 1 with 429 Retry-After: 1 every time: exit 4 "rate-limited", state saved, the next run resumes', async () => {
+    let throttle = true;
+    const server = await serve({
+      handle: (req, res) =>
+        throttle && pageOf(req) === 2 ? answer(res, 429, { success: false, error: { code: 'RATE_LIMITED' } }, { 'retry-after': '1' }) : false,
+    });
+    const out = tempDir();
+    const first = await run(server, out, ['--max-wait', '1']);
+    expect(first.code, first.stderr).toBe(4);
+    expect(first.stderr).toMatch(/rate-limited;.*the next run resumes/);
+    // Waited once (1 s of the 1 s budget), then gave up instead of waiting again.
+    expect(apiPages(server)).toEqual([1, 2, 2]);
+    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectNoStack(first);
+
+    throttle = false;
+    server.resetStats();
+    const second = await run(server, out);
+    expect(second.code, second.stderr).toBe(0);
+    expectFiles(out, server, ALL_FILES);
+    // Page 1 down to the known head, then page 2 from the saved token: page 2 is not lost.
+    expect(apiPages(server)).toEqual([1, 2, 3]);
+  });
+
+  it('a Retry-After (header or body error.retryAfter) longer than --max-wait allows ends paging at once', async () => {
+    for (const fault of [
+      { headers: { 'retry-after': '5' }, body: { success: false, error: { code: 'RATE_LIMITED' } } },
+      { headers: {}, body: { success: false, error: { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: 5 } } },
+    ]) {
+      const server = await serve({ handle: (req, res) => (pageOf(req) === 2 ? answer(res, 429, fault.body, fault.headers) : false) });
+      const out = tempDir();
+      const result = await run(server, out, ['--max-wait', '2']);
+      expect(result.code, JSON.stringify(fault)).toBe(4);
+      expect(result.stderr).toMatch(/rate-limited/);
+      expect(apiPages(server), JSON.stringify(fault)).toEqual([1, 2]);
+      expectFiles(out, server, PAGE_FILES[0] ?? []);
+    }
+  });
+});
+
+describe('API refusals (never retried)', () => {
+  it('401: exit 3 "API key rejected", one request, nothing downloaded', async () => {
+    const server = await serve({ apiKey: 'agnt_live_SOMEONE_ELSE' });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/API key rejected \(HTTP 401\) — check AGNTDATA_API_KEY/);
+    expect(server.apiRequests()).toHaveLength(1);
+    expect(server.cdnRequests()).toHaveLength(0);
+    expectFiles(out, server, []);
+    expectNoStack(result);
+  });
+
+  it('403: exit 3 as well', async () => {
+    const server = await serve({ handle: (req, res) => (pageOf(req) === 1 ? answer(res, 403, { success: false, error: { code: 'FORBIDDEN' } }) : false) });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/API key rejected \(HTTP 403\)/);
+    expect(apiPages(server)).toEqual([1]);
+  });
+
+  it('402 after page 2: exit 3 "out of credits", pages 1-2 saved, the next run pays only for page 3', async () => {
+    let broke = true;
+    const server = await serve({
+      handle: (req, res) =>
+        broke && pageOf(req) === 3 ? answer(res, 402, { success: false, error: { code: 'INSUFFICIENT_CREDITS', message: 'Insufficient credits' } }) : false,
+    });
+    const out = tempDir();
+    const first = await run(server, out);
+    expect(first.code, first.stderr).toBe(3);
+    expect(first.stderr).toMatch(/out of credits/);
+    expect(apiPages(server)).toEqual([1, 2, 3]);
+    expectFiles(out, server, [...(PAGE_FILES[0] ?? []), ...(PAGE_FILES[1] ?? [])]);
+    expect(ndjson(first.stdout).filter((r) => r['status'] === 'downloaded')).toHaveLength(4);
+    expectNoStack(first);
+
+    broke = false;
+    server.resetStats();
+    const second = await run(server, out);
+    expect(second.code, second.stderr).toBe(0);
+    expectFiles(out, server, ALL_FILES);
+    expect(apiPages(server)).toEqual([1, 3]);
+  });
+
+  it('INSUFFICIENT_CREDITS in a 200 body counts as out of credits too', async () => {
+    const server = await serve({
+      handle: (req, res) => (pageOf(req) === 2 ? answer(res, 200, { success: false, error: { code: 'INSUFFICIENT_CREDITS' } }) : false),
+    });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/out of credits/);
+    expect(apiPages(server)).toEqual([1, 2]);
+    expectFiles(out, server, PAGE_FILES[0] ?? []);
+  });
+
+  it("422: exit 4 quoting the API's detail; page-1 media still saved", async () => {
+    const detail = [{ loc: ['body', 'continuation_token'], msg: 'token expired', type: 'value_error' }];
+    const server = await serve({ handle: (req, res) => (pageOf(req) === 2 ? answer(res, 422, { detail }) : false) });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/refused the request to \/user\/medias\/continuation \(page 2, HTTP 422\): body\.continuation_token: token expired/);
+    expect(apiPages(server)).toEqual([1, 2]);
+    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectNoStack(result);
+  });
+});
+
+describe('payloads we cannot read', () => {
+  it('malformed JSON: exit 4 naming the endpoint and the page, not retried; page-1 media saved', async () => {
+    const server = await serve({
+      handle: (req, res) => (pageOf(req) === 2 ? answer(res, 200, '{"success":true,"data":{"results":[{"tweet_id":"15') : false),
+    });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/malformed JSON for \/user\/medias\/continuation \(page 2\)/);
+    expect(apiPages(server)).toEqual([1, 2]);
+    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectNoStack(result);
+  });
+
+  it('a page that is JSON but not a page: exit 4 naming the endpoint and the page', async () => {
+    const server = await serve({ handle: (req, res) => (pageOf(req) === 2 ? answer(res, 200, { results: 'nope', continuation_token: 7 }) : false) });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/\/user\/medias\/continuation response we cannot read \(page 2\)/);
+    expect(apiPages(server)).toEqual([1, 2]);
+    expectFiles(out, server, PAGE_FILES[0] ?? []);
+  });
+});
+
+describe('loop guard', () => {
+  it('a continuation token seen before ends paging with a warning; media found are saved', async () => {
+    const pages = loadFixturePages();
+    const [page1, page2] = pages[USER] ?? [];
+    const envelope = page2 as { data: { continuation_token: string } };
+    // Page 2 hands back page 1's token: without the guard this pages forever.
+    const looping = { ...envelope, data: { ...envelope.data, continuation_token: PAGE1_TOKEN } };
+    const server = await serve({ pages: { [USER]: [page1, looping] } });
+    const out = tempDir();
+    const result = await run(server, out);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/continuation token DAABCgABFu-OJkw_… twice; stopped paging to avoid a loop/);
+    expect(server.apiRequests().map((r) => r.token ?? null)).toEqual([null, PAGE1_TOKEN]);
+    expectFiles(out, server, [...(PAGE_FILES[0] ?? []), ...(PAGE_FILES[1] ?? [])]);
+  });
+});
+
+describe('secrets and stack traces', () => {
+  /** Scenarios that fail in different places (auth, API, transfer, allowlist) and one that succeeds. */
+  const scenarios: { name: string; options: () => Promise<ReplayServerOptions>; code: number }[] = [
+    { name: 'success', options: async () => ({}), code: 0 },
+    { name: '401', options: async () => ({ apiKey: 'agnt_live_SOMEONE_ELSE' }), code: 3 },
+    { name: '503 always', options: async () => ({ handle: (req, res) => (pageOf(req) === 1 ? answer(res, 503, { error: { code: 'DOWN' } }) : false) }), code: 4 },
+    { name: '422', options: async () => ({ handle: (req, res) => (pageOf(req) === 1 ? answer(res, 422, { detail: 'user_id: bad' }) : false) }), code: 4 },
+    { name: 'malformed', options: async () => ({ handle: (req, res) => (pageOf(req) === 1 ? answer(res, 200, '{"results":[') : false) }), code: 4 },
+    {
+      name: 'cdn reset and foreign redirect',
+      options: async () => ({
+        handle: (req, res) => {
+          if (req.kind !== 'cdn') return false;
+          if (req.path.endsWith('.mp4')) {
+            res.writeHead(200, { 'content-length': '24149' });
+            res.write(Buffer.alloc(100), () => res.socket?.destroy());
+            return true;
+          }
+          res.writeHead(302, { location: 'http://127.0.0.2:9/elsewhere.jpg', 'content-length': '0' }).end();
+          return true;
+        },
+      }),
+      code: 1,
+    },
+  ];
+
+  it('the API key appears in no output and no file under --out, DEBUG or not; no stack trace without DEBUG', async () => {
+    for (const scenario of scenarios) {
+      for (const debug of [false, true]) {
+        const server = await serve(await scenario.options());
+        const out = tempDir();
+        const result = await run(server, out, ['--retries', '1'], debug ? { DEBUG: 'x-media-dump' } : {});
+        const label = `${scenario.name}${debug ? ' (DEBUG)' : ''}`;
+        expect(result.code, label).toBe(scenario.code);
+        expect(result.stdout.includes(TEST_KEY), label).toBe(false);
+        expect(result.stderr.includes(TEST_KEY), label).toBe(false);
+        expect(result.stderr, label).not.toMatch(/Bearer/i);
+        const files = listFiles(out);
+        expect(files.length, label).toBeGreaterThan(0);
+        for (const file of files) expect(fs.readFileSync(path.join(out, file)).includes(TEST_KEY), `${label}: ${file}`).toBe(false);
+        if (!debug) expectNoStack(result);
+        // The server did get the key: the searches above looked for something that was there to leak.
+        expect(server.apiRequests()[0]?.headers.authorization, label).toBe(`Bearer ${TEST_KEY}`);
+      }
+    }
+  });
+});
