@@ -133,7 +133,9 @@ async function transfer(url: string, temp: string, retrying: boolean, resume: Re
   const resumeFrom = prefix?.bytes ?? 0;
   // Opened before the request, so the body is read the moment it arrives: when the connection
   // then fails, undici discards what it still holds, and that would have to be fetched again.
-  const handle = await fs.promises.open(temp, resumeFrom > 0 ? 'r+' : 'w');
+  const handle = await fs.promises.open(temp, resumeFrom > 0 ? 'r+' : 'w').catch((error: unknown) => {
+    throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
+  });
   try {
     const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
     const { statusCode, headers } = response;

@@ -55,12 +55,16 @@ function mp4Bytes(server: ReplayServer): Buffer {
 /** The replay server's ETag for these bytes (what If-Range must echo). */
 const etagOf = (bytes: Buffer) => `"${sha256(bytes).slice(0, 16)}"`;
 
-/** Send headers for the whole file, then only `upTo` bytes of it, then `after` the connection. */
+/**
+ * Send headers for the whole file, then only `upTo` bytes of it, then `after` the connection.
+ * The cut comes a moment after the bytes, as on a real network: a FIN in the same read as the
+ * data would make undici drop bytes it already holds, and the resume point would vary.
+ */
 function cutAfter(res: http.ServerResponse, bytes: Buffer, upTo: number, after: 'destroy' | 'end' | 'stall'): true {
   res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length), etag: etagOf(bytes) });
   res.write(bytes.subarray(0, upTo), () => {
-    if (after === 'destroy') res.socket?.destroy();
-    if (after === 'end') res.socket?.end();
+    if (after === 'stall') return;
+    setTimeout(() => (after === 'destroy' ? res.socket?.destroy() : res.socket?.end()), 50).unref();
   });
   return true;
 }
