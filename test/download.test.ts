@@ -133,7 +133,7 @@ describe('cut transfers', () => {
     expectNoPartials(out);
     expect(mp4Requests(server).map((r) => r.headers.range)).toEqual([undefined, `bytes=${HALF}-`]);
     const failed = recordOf(first, '16_');
-    expect(failed?.['status']).toBe('failed');
+    expect(failed?.['status'], first.stderr).toBe('failed');
     expect(String(failed?.['reason'])).toMatch(new RegExp(`^${server.host.replace(/\./g, '\\.')}: transfer cut after ${HALF} bytes .*\\(gave up after 1 retry\\)$`));
     expect(first.stderr).toMatch(/failed: 16_1339647656373661698 \(tweet 1339647664338702336\): /);
 
@@ -195,7 +195,7 @@ describe('redirects and the host allowlist', () => {
     expect(foreign.requests).toHaveLength(0);
     const records = ndjson(result.stdout);
     const byTweet = (id: string) => records.find((r) => r['tweet_id'] === id);
-    expect(byTweet('1517995317697916928')?.['status']).toBe('failed');
+    expect(byTweet('1517995317697916928')?.['status'], result.stderr).toBe('failed');
     expect(byTweet('1517995317697916928')?.['reason']).toBe(`redirected: host ${foreign.host} is not on the allowlist (add it with --allow-host ${foreign.host})`);
     expect(byTweet('1513801473074896899')?.['status']).toBe('failed');
     expect(byTweet('1513801473074896899')?.['reason']).toMatch(/^redirected: refused ftp:\/\/ URL on 127\.0\.0\.1: only http and https are fetched$/);

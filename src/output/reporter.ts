@@ -92,7 +92,7 @@ export function formatSummary(facts: SummaryFacts): string {
   } else {
     lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
   }
-  if (facts.scan) lines.push(`history: ${facts.scan.complete ? 'complete' : `${facts.scan.pages} page${facts.scan.pages === 1 ? "" : "s"} fetched, more remain`}`);
+  if (facts.scan) lines.push(`history: ${facts.scan.complete ? 'complete' : `${facts.scan.pages} page${facts.scan.pages === 1 ? '' : 's'} fetched, more remain`}`);
   for (const f of facts.failures.slice(0, 20)) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
   if (facts.failures.length > 20) lines.push(`failed: … and ${facts.failures.length - 20} more (see --json)`);
   return `${lines.join('\n')}\n`;
