@@ -67,8 +67,12 @@ export class ApiFailedError extends XmdError {
 /** 429s outlasted --max-wait. */
 export class RateLimitedError extends XmdError {
   override name = 'RateLimitedError';
-  constructor(waitedSeconds: number) {
-    super('E_RATE_LIMITED', ExitCode.apiFailed, `rate-limited; gave up after waiting ${waitedSeconds}s in all (--max-wait); the next run resumes`);
+  constructor(waitedSeconds: number, limitSeconds: number) {
+    super(
+      'E_RATE_LIMITED',
+      ExitCode.apiFailed,
+      `rate-limited; waited ${waitedSeconds}s and the server asks for more than the ${limitSeconds}s --max-wait allows; the next run resumes`,
+    );
   }
 }
 

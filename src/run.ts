@@ -10,7 +10,7 @@ import { acquireLock } from './archive/lock.js';
 import { Archive, STATE_DIR } from './archive/state.js';
 import type { Config } from './config.js';
 import { downloadFile, TransferFailed, type DownloadContext } from './download.js';
-import { UsageError, XmdError } from './errors.js';
+import { RateLimitedError, UsageError, XmdError } from './errors.js';
 import { renderFilename } from './media/filename.js';
 import { normalizeTweet } from './media/normalize.js';
 import { planItem, type PlanOptions } from './media/plan.js';
@@ -140,6 +140,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     await finish(archive, dispatcher, release);
   }
   progress.cents = client.cost.cents;
+  error ??= saver.rateLimited;
   return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, stop, error, failures, interrupted: hooks.signal.aborted };
 }
 
@@ -148,6 +149,7 @@ export class Saver {
   private readonly limit;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly errors: unknown[] = [];
+  rateLimited: RateLimitedError | undefined;
   constructor(
     private readonly archive: Archive,
     private readonly config: Pick<Config, 'out' | 'filename' | 'concurrency'>,
@@ -206,6 +208,8 @@ export class Saver {
       return toRecord(item, 'downloaded', { file });
     } catch (error) {
       if (this.context.retry.signal.aborted) throw error;
+      // The CDN's 429s outlasting --max-wait end the run as the API's would (exit 4).
+      if (error instanceof RateLimitedError) this.rateLimited ??= error;
       if (error instanceof TransferFailed || error instanceof XmdError) return toRecord(item, 'failed', { reason: error.message });
       return toRecord(item, 'failed', { reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}` });
     }

@@ -171,6 +171,26 @@ describe('rate limits and --max-wait', () => {
     expect(apiPages(server)).toEqual([1, 2, 3]);
   });
 
+  it('the CDN answering 429 past --max-wait ends the run with exit 4 too, and the next run fetches the rest', async () => {
+    let throttle = true;
+    const server = await serve({
+      handle: (req, res) => (throttle && req.kind === 'cdn' && req.path.endsWith('.mp4') ? answer(res, 429, {}, { 'retry-after': '1' }) : false),
+    });
+    const out = tempDir();
+    const first = await run(server, out, ['--max-wait', '1']);
+    expect(first.code, first.stderr).toBe(4);
+    expect(first.stderr).toMatch(/\nx-media-dump: rate-limited; waited 1s and the server asks for more than the 1s --max-wait allows; the next run resumes\n$/);
+    expect(ndjson(first.stdout).filter((r) => r['status'] === 'failed').map((r) => r['media_key'])).toEqual(['16_1339647656373661698']);
+    expectFiles(out, server, ALL_FILES.filter(([file]) => !file.endsWith('.mp4')));
+
+    throttle = false;
+    server.resetStats();
+    const second = await run(server, out);
+    expect(second.code, second.stderr).toBe(0);
+    expectFiles(out, server, ALL_FILES);
+    expect(server.cdnRequests().map((r) => r.path)).toEqual(['/video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4']);
+  });
+
   it('a Retry-After (header or body error.retryAfter) longer than --max-wait allows ends paging at once', async () => {
     for (const fault of [
       { headers: { 'retry-after': '5' }, body: { success: false, error: { code: 'RATE_LIMITED' } } },

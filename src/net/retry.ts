@@ -138,7 +138,7 @@ export async function withRetries<T>(what: string, context: RetryContext, attemp
       let waitMs: number;
       if (error.status === 429) {
         waitMs = Math.max(MIN_RATE_LIMIT_WAIT_MS, error.retryAfterMs ?? backoffMs(n));
-        if (!context.budget.take(waitMs)) throw new RateLimitedError(context.budget.spentSeconds);
+        if (!context.budget.take(waitMs)) throw new RateLimitedError(context.budget.spentSeconds, Math.round(context.budget.limitMs / 1000));
       } else {
         if (++failures > context.retries) throw error;
         waitMs = Math.min(error.retryAfterMs ?? backoffMs(failures), MAX_RETRY_AFTER_MS);
