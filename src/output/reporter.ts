@@ -52,7 +52,8 @@ class SpinnerReporter implements Reporter {
     private readonly stream: NodeJS.WriteStream,
     color: boolean,
   ) {
-    this.spinner = ora({ stream, text: 'starting…', discardStdin: false, ...(color ? {} : { color: false }) }).start();
+    // isEnabled: the TTY check is ours (made once, above); ora would also go quiet whenever CI is set.
+    this.spinner = ora({ stream, text: 'starting…', discardStdin: false, isEnabled: true, ...(color ? {} : { color: false }) }).start();
   }
   notice(message: string): void {
     this.spinner.clear();
