@@ -236,3 +236,20 @@ export function idealSeconds(sizes, shape) {
   }
   return Math.max(...loads);
 }
+
+/**
+ * The same model with the files taken in the order given (each to the connection free
+ * soonest): what any client that fetches in the API's order reaches at best, curl included.
+ * @param {readonly number[]} sizes
+ * @param {{ connections: number, latencyMs: number, capBytesPerSec: number }} shape
+ * @returns {number} Seconds.
+ */
+export function inOrderSeconds(sizes, shape) {
+  const loads = new Array(shape.connections).fill(0);
+  for (const size of sizes) {
+    let min = 0;
+    for (let i = 1; i < loads.length; i++) if (loads[i] < loads[min]) min = i;
+    loads[min] += shape.latencyMs / 1000 + size / shape.capBytesPerSec;
+  }
+  return Math.max(...loads);
+}

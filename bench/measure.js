@@ -21,6 +21,8 @@ export const hasTimeBin = fs.existsSync(TIME_BIN);
  * @property {number} spawnedAt `performance.now()` at spawn.
  * @property {number} wallMs Spawn to exit.
  * @property {number | undefined} cpuSec User + sys seconds of the child (and its children).
+ * @property {number | undefined} userSec
+ * @property {number | undefined} sysSec
  * @property {number | undefined} peakRssMb Peak resident set, MB (10^6 bytes).
  */
 
@@ -65,6 +67,10 @@ export function measure(command, args, options = {}) {
     child.on('close', (code) => {
       const wallMs = performance.now() - spawnedAt;
       let cpuSec = poll?.cpuSec();
+      /** @type {number | undefined} */
+      let userSec;
+      /** @type {number | undefined} */
+      let sysSec;
       let peakRssMb = poll?.peakRssMb();
       if (wrap) {
         const text = fs.readFileSync(timeFile, 'utf8');
@@ -72,11 +78,13 @@ export function measure(command, args, options = {}) {
         // A child that failed gets "Command exited with non-zero status N" before the figures.
         const m = /([\d.]+) ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(text);
         if (m) {
-          cpuSec = Number(m[2]) + Number(m[3]);
+          userSec = Number(m[2]);
+          sysSec = Number(m[3]);
+          cpuSec = userSec + sysSec;
           peakRssMb = (Number(m[4]) * 1024) / 1e6;
         }
       }
-      resolve({ code, stdout, stderr, spawnedAt, wallMs, cpuSec, peakRssMb });
+      resolve({ code, stdout, stderr, spawnedAt, wallMs, cpuSec, userSec, sysSec, peakRssMb });
     });
   });
 }

@@ -19,13 +19,18 @@
  *   BENCH_TOOLS               comma list of ours,curl,aria2c (default all that are installed)
  *   BENCH_BIN                 the CLI to run (default bin/x-media-dump.js of this checkout)
  *   BENCH_DIR                 scratch folder for downloads (default a new one under the OS temp dir)
+ *   BENCH_NODE_ARGS           extra node flags for our CLI only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+ *
+ * The machine should be otherwise idle: on 2 cores, anything else running shows up in every
+ * figure. The load average at the start of each section is recorded next to the results.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expectedSha256, idealSeconds, makeDataSet } from './data.js';
+import { expectedSha256, idealSeconds, inOrderSeconds, makeDataSet } from './data.js';
 import { cleanEnv, hasTimeBin, measure, median, which } from './measure.js';
 import { startApi, startCdn } from './servers.js';
 
@@ -72,6 +77,7 @@ const config = {
   sections: listEnv('BENCH_ONLY', ['startup', 'archive', 'big', 'cost']),
   tools: listEnv('BENCH_TOOLS', ['ours', 'curl', 'aria2c']),
   bin: path.resolve(process.env['BENCH_BIN'] ?? path.join(REPO, 'bin', 'x-media-dump.js')),
+  nodeArgs: (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
 };
 
 const curlBin = which('curl');
@@ -118,9 +124,14 @@ function freshDir(name) {
   return dir;
 }
 
-/** @param {string} dir */
-function removeDir(dir) {
+/** Removes a run's files and lets the disk settle, so one run's writeback does not slow the next. */
+function removeDir(/** @type {string} */ dir) {
   fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    execFileSync('sync');
+  } catch {
+    // no sync(1): the next run may share the disk with this one's writeback
+  }
 }
 
 /**
@@ -181,7 +192,7 @@ async function runOurs(set, out, options = {}) {
         if (firstFileAt === undefined && name && !name.startsWith('.') && fs.existsSync(path.join(out, name))) firstFileAt = performance.now();
       })
     : undefined;
-  const args = [config.bin, '--user', set.userId, '--out', out, '--concurrency', String(config.concurrency), '--api-base', api.apiBase, '--allow-host', cdn.host, '--json'];
+  const args = [...config.nodeArgs, config.bin, '--user', set.userId, '--out', out, '--concurrency', String(config.concurrency), '--api-base', api.apiBase, '--allow-host', cdn.host, '--json'];
   const result = await measure(process.execPath, args, { env: cleanEnv({ AGNTDATA_API_KEY: API_KEY }) });
   watcher?.close();
   return { ...result, firstFileMs: firstFileAt === undefined ? undefined : firstFileAt - result.spawnedAt };
@@ -260,6 +271,7 @@ async function archiveSection() {
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const shape = { connections: config.concurrency, latencyMs: config.latencyMs, capBytesPerSec: config.capBytesPerSec };
   const ideal = idealSeconds(sizes, shape);
+  const inOrder = inOrderSeconds(sizes, shape);
   const photos = archiveSet.files.filter((f) => f.type === 'photo').length;
   log(`archive: ${archiveSet.files.length} files (${photos} photos, ${archiveSet.files.length - photos} videos), ${fmt(totalBytes / MB, 1)} MB in ${archiveSet.tweets.length} tweets; ideal ${fmt(ideal)} s`);
   cdn.shape.latencyMs = config.latencyMs;
@@ -286,6 +298,8 @@ async function archiveSection() {
       const entry = {
         wallS: result.wallMs / 1000,
         cpuS: result.cpuSec,
+        userS: result.userSec,
+        sysS: result.sysSec,
         peakRssMb: result.peakRssMb,
         cdnBytes: c.bytes,
         cdnRequests: c.requests,
@@ -316,6 +330,7 @@ async function archiveSection() {
     tweets: archiveSet.tweets.length,
     bytes: totalBytes,
     idealS: round(ideal),
+    inOrderS: round(inOrder),
     tools,
     medians: Object.fromEntries(tools.map((t) => [t, { wallS: round(med(t, 'wallS')), cpuS: round(med(t, 'cpuS')), peakRssMb: round(med(t, 'peakRssMb'), 1), cpuPerGb: round(cpuPerGb(t)) }])),
     ratios: { oursIdeal: round(ours / ideal), oursCurl: round(ours / curl), oursAria2c: round(ours / aria), curlIdeal: round(curl / ideal), aria2cIdeal: round(aria / ideal) },
@@ -329,6 +344,7 @@ async function archiveSection() {
     runs,
   };
   row(`archive: ${archiveSet.files.length} files, ${fmt(totalBytes / MB, 0)} MB`, `ideal ${fmt(ideal)} s`, `LPT of (${config.latencyMs} ms + size / ${fmt(config.capBytesPerSec / MB, 0)} MB/s) over ${config.concurrency}`);
+  row('  same schedule, files in API order', `${fmt(inOrder)} s`, `${fmt(inOrder / ideal, 3)} × ideal: the best a client that fetches in listed order can do`);
   for (const tool of tools) {
     row(`  ${tool === 'ours' ? `x-media-dump --concurrency ${config.concurrency}` : tool === 'curl' ? `curl --parallel --parallel-max ${config.concurrency}` : `aria2c -j ${config.concurrency}`}`, `${fmt(med(tool, 'wallS'))} s`, `${fmt(med(tool, 'wallS') / ideal, 3)} × ideal`);
   }
@@ -428,10 +444,16 @@ async function costSection() {
 const started = performance.now();
 try {
   log(`node ${process.version}, ${os.cpus().length} CPUs; CDN ${cdn.origin} (${config.latencyMs} ms, ${fmt(config.capBytesPerSec / MB, 0)} MB/s per connection), API ${api.apiBase} (${config.apiLatencyMs} ms); curl ${curlBin ? 'ran' : 'not installed'}, aria2c ${aria2Bin ? 'ran' : 'not installed'}; rusage from ${hasTimeBin ? '/usr/bin/time' : '/proc polling'}`);
-  if (config.sections.includes('startup')) await startupSection();
-  if (config.sections.includes('archive')) await archiveSection();
-  if (config.sections.includes('big')) await bigSection();
-  if (config.sections.includes('cost')) await costSection();
+  /** @type {Record<string, number>} */
+  const load = {};
+  results['loadAverage1m'] = load;
+  const sections = { startup: startupSection, archive: archiveSection, big: bigSection, cost: costSection };
+  for (const [name, section] of Object.entries(sections)) {
+    if (!config.sections.includes(name)) continue;
+    load[name] = round(os.loadavg()[0] ?? 0, 2);
+    if ((load[name] ?? 0) > 0.7) log(`load average ${load[name]} before ${name}: something else is using the CPU; figures will be noisy`);
+    await section();
+  }
 } finally {
   await Promise.all([cdn.close(), api.close()]);
   if (!process.env['BENCH_DIR']) fs.rmSync(workDir, { recursive: true, force: true });

@@ -53,6 +53,9 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     release();
     throw error;
   }
+  if (archive.droppedLines > 0) {
+    hooks.reporter.notice(`the archive journal had ${archive.droppedLines} unreadable line(s), left by a crash mid-write; dropped, nothing complete was lost`);
+  }
   const dispatcher = createDispatcher(config.timeoutMs, config.concurrency);
   const progress = emptyProgress();
   const retry: RetryContext = { retries: config.retries, budget: new WaitBudget(config.maxWaitMs), signal: hooks.signal, notice: (m) => hooks.reporter.notice(m) };

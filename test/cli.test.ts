@@ -1,19 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startReplayServer, type ReplayServer } from '../fixtures/replay-server.js';
-import { BIN, listFiles, ndjson, REPO, runCli, serverArgs, tempDir, TEST_KEY } from './helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, mediaFiles, ndjson, REPO, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
 
-const servers: ReplayServer[] = [];
-async function serve(options: Parameters<typeof startReplayServer>[0] = {}): Promise<ReplayServer> {
-  const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = useReplayServers();
 
 const version = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -60,7 +51,7 @@ describe('output modes', () => {
         'pages fetched here are remembered: the real run pays only for pages not fetched yet\nhistory: complete\n',
     );
     expect(server.cdnRequests()).toHaveLength(0);
-    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual([]);
+    expect(mediaFiles(out)).toEqual([]);
 
     // What the dry run paid for is remembered: the real run asks for page 1 only.
     server.resetStats();
@@ -93,7 +84,7 @@ describe('output modes', () => {
     const out = tempDir();
     const result = await runCli(['--user', '96479162', '--out', out, '--filename', '{username}/{date}.{ext}', ...serverArgs(server)]);
     expect(result.code).toBe(0);
-    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual([
+    expect(mediaFiles(out)).toEqual([
       'omarmhaimdat/2020-12-17.mp4',
       'omarmhaimdat/2021-06-06.jpg',
       'omarmhaimdat/2022-02-06.jpg',
@@ -115,7 +106,7 @@ describe('output modes', () => {
     expect(new Set(paths).size).toBe(6);
     expect(paths.filter((p) => p === 'omarmhaimdat.jpg')).toHaveLength(1);
     expect(paths.filter((p) => /^omarmhaimdat~3_\d+\.jpg$/.test(p))).toHaveLength(5);
-    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump')).sort()).toEqual([...paths].sort());
+    expect(mediaFiles(out)).toEqual([...paths].sort());
   });
 
   it('export writes the archive as NDJSON without a key, equal to what --json printed', async () => {

@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordedRequest, ReplayServer } from '../fixtures/replay-server.js';
-import { listFiles, tempDir } from './helpers/cli.js';
-import { ALL, archive, cdnKeys, closeServers, deadPid, deferred, expectOnly, expectSaved, FILES, keysOf, onPages, readJournal, served, server, T1, T2, tokens, type JournalState } from './helpers/archive.js';
+import { listFiles, tempDir, useReplayServers } from './helpers/cli.js';
+import { archive, cdnKeys, deadPid, deferred, expectOnly, expectSaved, readJournal, stallMp4Halfway, stallPage, tokens, type JournalState } from './helpers/archive.js';
+import { ALL, FILES, keysOf, MP4_FILE, onPages, T1, T2 } from './helpers/seed.js';
 
 /**
  * `kill -9` at chosen instants, then a rerun: the archive must come back byte-identical to what
@@ -12,7 +13,7 @@ import { ALL, archive, cdnKeys, closeServers, deadPid, deferred, expectOnly, exp
  * is still missing (no page whose progress was saved, no file that was recorded).
  */
 
-afterEach(closeServers);
+const serve = useReplayServers();
 
 /** The continuation tokens a rerun must ask for, given where the journal says paging stands. */
 function tokensStillDue(state: JournalState): (string | null)[] {
@@ -56,47 +57,28 @@ async function killedAt(s: ReplayServer, out: string, trigger: Promise<void>, ex
 
 describe('kill -9', () => {
   it('mid-page: the unanswered page is asked for again, nothing else', async () => {
-    const arrived = deferred();
-    let stall = true;
-    const s = await server({
-      handle: async (req, res) => {
-        if (!stall || req.token !== T1) return false;
-        arrived.resolve();
-        await new Promise((r) => res.on('close', r));
-        return true;
-      },
-    });
+    const stall = stallPage(T1);
+    const s = await serve({ handle: stall.handle });
     const out = tempDir();
-    await killedAt(s, out, arrived.promise);
+    await killedAt(s, out, stall.reached);
     const state = readJournal(out);
     // Page 1 was journaled with its progress before page 2 was asked for.
     expect(state.scan?.gaps).toEqual([{ token: T1, notAfter: '2022-04-12T08:49:30.000Z' }]);
     expect([...state.items].sort()).toEqual(onPages(1).map((n) => FILES[n]?.media).sort());
-    stall = false;
+    stall.release();
     await expectRecovery(s, out, state);
   });
 
   it('mid-download: the half-written temp file is cleared and only unrecorded files are fetched', async () => {
-    const halfway = deferred();
-    let stall = true;
-    const mp4 = FILES['1339647664338702336_1.mp4']?.key ?? '';
-    const s = await server({
-      handle: async (req, res) => {
-        if (!stall || req.path !== `/${mp4}`) return false;
-        const bytes = served(s, mp4);
-        res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': String(bytes.length) });
-        res.write(bytes.subarray(0, bytes.length >> 1), () => halfway.resolve());
-        await new Promise((r) => res.on('close', r));
-        return true;
-      },
-    });
+    const stall = stallMp4Halfway();
+    const s = await serve({ handle: stall.handle });
     const out = tempDir();
-    await killedAt(s, out, halfway.promise);
+    await killedAt(s, out, stall.reached);
     const state = readJournal(out);
     expect(state.scan?.complete).toBe(true);
-    expect(state.files.has(FILES['1339647664338702336_1.mp4']?.media ?? '')).toBe(false);
-    expect(listFiles(out)).not.toContain('1339647664338702336_1.mp4');
-    stall = false;
+    expect(state.files.has(FILES[MP4_FILE]?.media ?? '')).toBe(false);
+    expect(listFiles(out)).not.toContain(MP4_FILE);
+    stall.release();
     await expectRecovery(s, out, state);
   });
 
@@ -108,7 +90,7 @@ describe('kill -9', () => {
       const reached = deferred();
       let count = 0;
       let killing = true;
-      const s = await server({
+      const s = await serve({
         handle: async (_req: RecordedRequest, res) => {
           if (!killing || ++count !== n) return false;
           reached.resolve();
@@ -121,12 +103,12 @@ describe('kill -9', () => {
       killing = false;
       const state = readJournal(out);
       await expectRecovery(s, out, state);
-      await closeServers();
+      await s.close();
     }
   }, 60_000);
 
   it('what killed runs leave behind (temp files, a compaction temp, half-taken locks) is cleared', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     expect((await archive(s, out, ['--max-pages', '1'])).code).toBe(0);
     const dead = await deadPid();
@@ -147,7 +129,7 @@ describe('kill -9', () => {
 
 describe('torn journal', () => {
   it('half a line at the end of the journal: the next run works and loses nothing that was complete', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     expect((await archive(s, out, ['--max-pages', '2'])).code).toBe(0);
     const journal = path.join(out, '.x-media-dump', 'journal.jsonl');

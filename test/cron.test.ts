@@ -1,40 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFixturePages } from '../fixtures/replay-server.js';
-import { runCli, listFiles, ndjson, tempDir } from './helpers/cli.js';
-import {
-  ALL,
-  archive,
-  cdnKeys,
-  closeServers,
-  deadPid,
-  deferred,
-  expectOnly,
-  expectSaved,
-  FILES,
-  keysOf,
-  mediaWith,
-  onPages,
-  pagesOf,
-  readJournal,
-  served,
-  server,
-  statusOf,
-  T1,
-  T2,
-  tokens,
-  tweet,
-  USER,
-} from './helpers/archive.js';
+import { runCli, listFiles, ndjson, tempDir, useReplayServers } from './helpers/cli.js';
+import { archive, cdnKeys, deadPid, deferred, expectOnly, expectSaved, mediaWith, pagesOf, readJournal, stallMp4Halfway, stallPage, statusOf, tokens, tweet } from './helpers/archive.js';
+import { ALL, FILES, keysOf, onPages, T1, T2, USER } from './helpers/seed.js';
 
 /**
  * The nightly cron contract (issue 6), end to end through the built CLI against the replay
  * server: what each rerun asks the API and the CDN for, counted at the server.
  */
 
-afterEach(closeServers);
+const serve = useReplayServers();
 
 beforeAll(() => {
   // The CLI under test is the built one: fail clearly if it was not built.
@@ -43,7 +21,7 @@ beforeAll(() => {
 
 describe('incremental runs', () => {
   it('a rerun with nothing new makes exactly 1 API request and 0 downloads; files carry the tweet time as mtime', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     const first = await archive(s, out);
     expect(first.code, first.stderr).toBe(0);
@@ -68,7 +46,7 @@ describe('incremental runs', () => {
 
   it('new tweets at the head: only their media are fetched, with one API request', async () => {
     const pages = loadFixturePages();
-    const s = await server({ pages, media: mediaWith({ 'pbs.twimg.com/media/NEWaaaaaaaaaaa1.jpg': Buffer.from('new photo one'), 'pbs.twimg.com/media/NEWaaaaaaaaaaa2.jpg': Buffer.from('new photo two') }) });
+    const s = await serve({ pages, media: mediaWith({ 'pbs.twimg.com/media/NEWaaaaaaaaaaa1.jpg': Buffer.from('new photo one'), 'pbs.twimg.com/media/NEWaaaaaaaaaaa2.jpg': Buffer.from('new photo two') }) });
     const out = tempDir();
     expect((await archive(s, out)).code).toBe(0);
 
@@ -88,7 +66,7 @@ describe('incremental runs', () => {
   it('a pinned old tweet at the top of page 1 does not stop the head scan early', async () => {
     const pages = loadFixturePages();
     const names = ['NEWbbbbbbbbbbb1', 'NEWbbbbbbbbbbb2', 'NEWbbbbbbbbbbb3'];
-    const s = await server({ pages, media: mediaWith(Object.fromEntries(names.map((n) => [`pbs.twimg.com/media/${n}.jpg`, Buffer.from(n)]))) });
+    const s = await serve({ pages, media: mediaWith(Object.fromEntries(names.map((n) => [`pbs.twimg.com/media/${n}.jpg`, Buffer.from(n)]))) });
     const out = tempDir();
     expect((await archive(s, out)).code).toBe(0);
 
@@ -118,7 +96,7 @@ describe('incremental runs', () => {
   });
 
   it('--since stops paging past older tweets and later --since runs do not pay to look at older gaps', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     const first = await archive(s, out, ['--since', '2022-04-01']);
     expect(first.code, first.stderr).toBe(0);
@@ -150,7 +128,7 @@ describe('incremental runs', () => {
   it('an empty page 1 above a known head does not end history: the backfill token survives', async () => {
     const pages = loadFixturePages();
     const real = pages[USER] ?? [];
-    const s = await server({ pages });
+    const s = await serve({ pages });
     const out = tempDir();
     expect((await archive(s, out, ['--max-pages', '1'])).code).toBe(0);
 
@@ -171,7 +149,7 @@ describe('incremental runs', () => {
   });
 
   it('--full pages past the head to the end but fetches nothing already archived', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     expect((await archive(s, out)).code).toBe(0);
     s.resetStats();
@@ -187,7 +165,7 @@ describe('incremental runs', () => {
     const pages = loadFixturePages();
     const envelope = pages[USER]?.[1] as { meta: { costCents: number } };
     envelope.meta.costCents = 5;
-    const s = await server({ pages });
+    const s = await serve({ pages });
     const out = tempDir();
     const run = await archive(s, out);
     expect(run.code, run.stderr).toBe(0);
@@ -199,7 +177,7 @@ describe('never paying twice', () => {
   it('--max-pages then a rerun: no answered token is asked again, pending media are fetched without the API', async () => {
     let failPage2Media = true;
     const page2 = new Set(keysOf(onPages(2)).map((k) => k.replace(/\.jpg$/, '')));
-    const s = await server({
+    const s = await serve({
       handle: (req, res) => {
         if (!failPage2Media || req.kind !== 'cdn' || !page2.has(req.path.slice(1).replace(/\.jpg$/, ''))) return false;
         res.writeHead(503, { 'Content-Length': '0' }).end();
@@ -228,7 +206,7 @@ describe('never paying twice', () => {
 
   it('402 INSUFFICIENT_CREDITS on page 2: exit 3, page-1 media saved; the rerun resumes from the saved token', async () => {
     let broke = true;
-    const s = await server({
+    const s = await serve({
       handle: (req, res) => {
         if (!broke || req.token !== T1) return false;
         const body = JSON.stringify({ success: false, error: { code: 'INSUFFICIENT_CREDITS', message: 'Insufficient credits' } });
@@ -258,20 +236,12 @@ describe('never paying twice', () => {
   });
 
   it('SIGINT while a page is in flight: exit 130, state consistent, the rerun completes', async () => {
-    const arrived = deferred();
-    let stall = true;
-    const s = await server({
-      handle: async (req, res) => {
-        if (!stall || req.token !== T1) return false;
-        arrived.resolve();
-        await new Promise((r) => res.on('close', r));
-        return true;
-      },
-    });
+    const stall = stallPage(T1);
+    const s = await serve({ handle: stall.handle });
     const out = tempDir();
     let child: ChildProcess | undefined;
     const running = archive(s, out, [], (c) => (child = c));
-    await arrived.promise;
+    await stall.reached;
     child?.kill('SIGINT');
     const first = await running;
     expect(first.code, first.stderr).toBe(130);
@@ -279,7 +249,7 @@ describe('never paying twice', () => {
     expect(listFiles(out).filter((f) => f.startsWith('.x-media-dump/'))).toEqual(['.x-media-dump/journal.jsonl']);
     expect(readJournal(out).scan?.gaps).toEqual([{ token: T1, notAfter: '2022-04-12T08:49:30.000Z' }]);
 
-    stall = false;
+    stall.release();
     s.resetStats();
     const second = await archive(s, out);
     expect(second.code, second.stderr).toBe(0);
@@ -289,23 +259,12 @@ describe('never paying twice', () => {
   });
 
   it('SIGTERM mid-download: exit 130, the temp file is discarded, the rerun fetches only what is missing', async () => {
-    const arrived = deferred();
-    let stall = true;
-    const mp4 = FILES['1339647664338702336_1.mp4']?.key ?? '';
-    const s = await server({
-      handle: async (req, res) => {
-        if (!stall || req.path !== `/${mp4}`) return false;
-        const bytes = served(s, mp4);
-        res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': String(bytes.length) });
-        res.write(bytes.subarray(0, bytes.length >> 1), () => arrived.resolve());
-        await new Promise((r) => res.on('close', r));
-        return true;
-      },
-    });
+    const stall = stallMp4Halfway();
+    const s = await serve({ handle: stall.handle });
     const out = tempDir();
     let child: ChildProcess | undefined;
     const running = archive(s, out, ['--concurrency', '1'], (c) => (child = c));
-    await arrived.promise;
+    await stall.reached;
     child?.kill('SIGTERM');
     const first = await running;
     expect(first.code, first.stderr).toBe(130);
@@ -314,7 +273,7 @@ describe('never paying twice', () => {
     expect(left).not.toContain('1339647664338702336_1.mp4');
     expect(readJournal(out).files.size).toBe(left.length - 1);
 
-    stall = false;
+    stall.release();
     s.resetStats();
     const second = await archive(s, out);
     expect(second.code, second.stderr).toBe(0);
@@ -329,7 +288,7 @@ describe('quality', () => {
   it('a photo saved from a fallback size after the original failed transiently is upgraded by a later run', async () => {
     let origFails = true;
     const photo = FILES['1401511472413487106_1.jpg']?.key.replace(/\.jpg$/, '') ?? '';
-    const s = await server({
+    const s = await serve({
       handle: (req, res) => {
         if (!origFails || req.path !== `/${photo}` || req.query['name'] !== 'orig') return false;
         res.writeHead(503, { 'Content-Length': '0' }).end();
@@ -363,7 +322,7 @@ describe('lock', () => {
   it('a second run on the same --out exits 2 at once naming the first run’s pid', async () => {
     const arrived = deferred();
     const release = deferred();
-    const s = await server({
+    const s = await serve({
       handle: async (req) => {
         if (req.kind !== 'api' || req.token !== undefined) return false;
         arrived.resolve();
@@ -388,7 +347,7 @@ describe('lock', () => {
   });
 
   it('a stale lock whose pid is dead is taken over', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     const dead = await deadPid();
     fs.mkdirSync(path.join(out, '.x-media-dump'), { recursive: true });
@@ -402,7 +361,7 @@ describe('lock', () => {
   });
 
   it('an archive written by a newer version: exit 2 before any request, and the lock is not left behind', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     fs.mkdirSync(path.join(out, '.x-media-dump'));
     fs.writeFileSync(path.join(out, '.x-media-dump', 'journal.jsonl'), '{"k":"format","v":2}\n');
@@ -416,7 +375,7 @@ describe('lock', () => {
 
 describe('verify before skipping', () => {
   it('a deleted and a truncated file are fetched again by the next run; intact ones are "exists"', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     expect((await archive(s, out)).code).toBe(0);
     fs.rmSync(path.join(out, '1517995317697916928_1.jpg'));
@@ -433,7 +392,7 @@ describe('verify before skipping', () => {
   });
 
   it('verify reports missing and corrupt files (exit 1); --repair fixes them with no API request; neither needs a key', async () => {
-    const s = await server();
+    const s = await serve();
     const out = tempDir();
     expect((await archive(s, out)).code).toBe(0);
     fs.rmSync(path.join(out, '1513260712587669517_1.jpg'));

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import type http from 'node:http';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startReplayServer, type RecordedRequest, type ReplayServer, type ReplayServerOptions } from '../fixtures/replay-server.js';
+import { describe, expect, it } from 'vitest';
+import type { RecordedRequest, ReplayServer } from '../fixtures/replay-server.js';
 import { isAllowedUrl, refusalOf } from '../src/net/http.js';
-import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, type CliResult } from './helpers/cli.js';
+import { expectMedia, served } from './helpers/archive.js';
+import { listFiles, ndjson, runCli, serverArgs, tempDir, useReplayServers, type CliResult } from './helpers/cli.js';
+import { ALL, MP4, MP4_FILE, USER } from './helpers/seed.js';
+import { sha256 } from './helpers/tweets.js';
 
 /**
  * Transfers from the CDN under faults, end to end: cuts, truncation, stalls, ignored ranges,
@@ -13,44 +13,16 @@ import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, type CliResul
  * and the requests the server saw (Range headers included).
  */
 
-const USER = '96479162';
-const MP4 = 'video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4';
-const MP4_FILE = '1339647664338702336_1.mp4';
-const FILES: readonly (readonly [string, string])[] = [
-  ['1517995317697916928_1.jpg', 'pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg'],
-  ['1513801473074896899_1.jpg', 'pbs.twimg.com/media/FQIaaadXMAQU4E8.jpg'],
-  ['1513260712587669517_1.jpg', 'pbs.twimg.com/media/FQAulhzX0A8OtrC.jpg'],
-  ['1497526869406670848_1.jpg', 'pbs.twimg.com/media/FMhIvohWYAMjGv3.jpg'],
-  ['1490431825918967810_1.jpg', 'pbs.twimg.com/media/FK8T1ogX0AcWyo0.jpg'],
-  ['1401511472413487106_1.jpg', 'pbs.twimg.com/media/E3MrPovWYAI64-i.jpg'],
-  [MP4_FILE, MP4],
-];
 const HALF = 12_000;
 
-const servers: ReplayServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(options: ReplayServerOptions = {}): Promise<ReplayServer> {
-  const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
-  servers.push(server);
-  return server;
-}
+const serve = useReplayServers();
 
 function run(server: ReplayServer, out: string, extra: readonly string[] = []): Promise<CliResult> {
   return runCli(['--user', USER, '--out', out, '--json', '--retries', '2', '--timeout', '5', ...serverArgs(server), ...extra]);
 }
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const isMp4 = (req: RecordedRequest) => req.kind === 'cdn' && req.path === `/${MP4}`;
 const mp4Requests = (server: ReplayServer) => server.cdnRequests().filter(isMp4);
-
-function mp4Bytes(server: ReplayServer): Buffer {
-  const bytes = server.mediaBytes(MP4);
-  if (!bytes) throw new Error(`fixture ${MP4} is missing`);
-  return bytes;
-}
 
 /** The replay server's ETag for these bytes (what If-Range must echo). */
 const etagOf = (bytes: Buffer) => `"${sha256(bytes).slice(0, 16)}"`;
@@ -69,15 +41,6 @@ function cutAfter(res: http.ServerResponse, bytes: Buffer, upTo: number, after: 
   return true;
 }
 
-/** Exactly these media files under `out` (state folder aside), each byte-identical to the server's. */
-function expectFiles(out: string, server: ReplayServer, files: readonly (readonly [string, string])[]): void {
-  const onDisk = listFiles(out).filter((f) => !f.startsWith('.x-media-dump'));
-  expect(onDisk).toEqual(files.map(([name]) => name).sort());
-  for (const [name, key] of files) {
-    expect(sha256(fs.readFileSync(path.join(out, name))), name).toBe(sha256(server.mediaBytes(key) ?? Buffer.alloc(0)));
-  }
-}
-
 /** Nothing half-written is left in the state folder's temp area. */
 function expectNoPartials(out: string): void {
   expect(listFiles(out).filter((f) => f.endsWith('.part'))).toEqual([]);
@@ -90,20 +53,20 @@ function recordOf(result: CliResult, mediaKeyPrefix: string): Record<string, unk
 describe('cut transfers', () => {
   it('a connection reset halfway through a body resumes with Range: bytes=N- and If-Range', async () => {
     let cuts = 0;
-    const server = await serve({ handle: (req, res) => (isMp4(req) && cuts++ === 0 ? cutAfter(res, mp4Bytes(server), HALF, 'destroy') : false) });
+    const server = await serve({ handle: (req, res) => (isMp4(req) && cuts++ === 0 ? cutAfter(res, served(server, MP4), HALF, 'destroy') : false) });
     const out = tempDir();
     const result = await run(server, out);
     expect(result.code, result.stderr).toBe(0);
-    expectFiles(out, server, FILES);
+    expectMedia(server, out, ALL);
     const [first, second, ...more] = mp4Requests(server);
     expect(first?.headers.range).toBeUndefined();
     expect(second?.headers.range).toBe(`bytes=${HALF}-`);
-    expect(second?.headers['if-range']).toBe(etagOf(mp4Bytes(server)));
+    expect(second?.headers['if-range']).toBe(etagOf(served(server, MP4)));
     expect(more).toHaveLength(0);
     const record = recordOf(result, '16_');
     expect(record?.['status']).toBe('downloaded');
-    expect(record?.['bytes']).toBe(mp4Bytes(server).length);
-    expect(record?.['sha256']).toBe(sha256(mp4Bytes(server)));
+    expect(record?.['bytes']).toBe(served(server, MP4).length);
+    expect(record?.['sha256']).toBe(sha256(served(server, MP4)));
     expectNoPartials(out);
   });
 
@@ -111,25 +74,25 @@ describe('cut transfers', () => {
     let cuts = 0;
     const server = await serve({
       rangeSupport: false,
-      handle: (req, res) => (isMp4(req) && cuts++ === 0 ? cutAfter(res, mp4Bytes(server), HALF, 'destroy') : false),
+      handle: (req, res) => (isMp4(req) && cuts++ === 0 ? cutAfter(res, served(server, MP4), HALF, 'destroy') : false),
     });
     const out = tempDir();
     const result = await run(server, out);
     expect(result.code, result.stderr).toBe(0);
-    expectFiles(out, server, FILES);
+    expectMedia(server, out, ALL);
     const requests = mp4Requests(server);
     expect(requests.map((r) => r.headers.range)).toEqual([undefined, `bytes=${HALF}-`]);
-    expect(recordOf(result, '16_')?.['bytes']).toBe(mp4Bytes(server).length);
+    expect(recordOf(result, '16_')?.['bytes']).toBe(served(server, MP4).length);
   });
 
   it('a body truncated under a correct Content-Length is never renamed into place; the next run gets it', async () => {
     let truncate = true;
-    const server = await serve({ handle: (req, res) => (truncate && isMp4(req) ? cutAfter(res, mp4Bytes(server), HALF, 'end') : false) });
+    const server = await serve({ handle: (req, res) => (truncate && isMp4(req) ? cutAfter(res, served(server, MP4), HALF, 'end') : false) });
     const out = tempDir();
     const first = await run(server, out, ['--retries', '1']);
     expect(first.code, first.stderr).toBe(1);
     // Six photos saved; the mp4 is nowhere, not even as a partial file.
-    expectFiles(out, server, FILES.filter(([name]) => name !== MP4_FILE));
+    expectMedia(server, out, ALL.filter((name) => name !== MP4_FILE));
     expectNoPartials(out);
     expect(mp4Requests(server).map((r) => r.headers.range)).toEqual([undefined, `bytes=${HALF}-`]);
     const failed = recordOf(first, '16_');
@@ -141,19 +104,19 @@ describe('cut transfers', () => {
     server.resetStats();
     const second = await run(server, out);
     expect(second.code, second.stderr).toBe(0);
-    expectFiles(out, server, FILES);
+    expectMedia(server, out, ALL);
     expect(mp4Requests(server).map((r) => r.headers.range)).toEqual([undefined]);
   });
 
   it('a transfer stalled past --timeout 1 is aborted and resumed', async () => {
     let stalls = 0;
-    const server = await serve({ handle: (req, res) => (isMp4(req) && stalls++ === 0 ? cutAfter(res, mp4Bytes(server), HALF, 'stall') : false) });
+    const server = await serve({ handle: (req, res) => (isMp4(req) && stalls++ === 0 ? cutAfter(res, served(server, MP4), HALF, 'stall') : false) });
     const out = tempDir();
     const started = Date.now();
     const result = await run(server, out, ['--timeout', '1']);
     expect(result.code, result.stderr).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expectFiles(out, server, FILES);
+    expectMedia(server, out, ALL);
     expect(mp4Requests(server).map((r) => r.headers.range)).toEqual([undefined, `bytes=${HALF}-`]);
   });
 
@@ -169,7 +132,7 @@ describe('cut transfers', () => {
     const out = tempDir();
     const result = await run(server, out, ['--retries', '2']);
     expect(result.code, result.stderr).toBe(0);
-    expectFiles(out, server, FILES);
+    expectMedia(server, out, ALL);
     expect(mp4Requests(server)).toHaveLength(3);
   });
 });
@@ -201,10 +164,10 @@ describe('redirects and the host allowlist', () => {
     expect(byTweet('1513801473074896899')?.['reason']).toMatch(/^redirected: refused ftp:\/\/ URL on 127\.0\.0\.1: only http and https are fetched$/);
     // The other photos took a same-host hop to `name=large` and were saved from there.
     expect(byTweet('1513260712587669517')?.['source_url']).toBe(`${server.origin}/pbs.twimg.com/media/FQAulhzX0A8OtrC?format=jpg&name=large`);
-    expectFiles(
-      out,
+    expectMedia(
       server,
-      FILES.filter(([name]) => !name.startsWith('1517995317697916928') && !name.startsWith('1513801473074896899')),
+      out,
+      ALL.filter((name) => !name.startsWith('1517995317697916928') && !name.startsWith('1513801473074896899')),
     );
     expect(result.stderr).toContain(`failed: 3_1517995312715079686 (tweet 1517995317697916928): redirected: host ${foreign.host} is not on the allowlist`);
     expectNoPartials(out);

@@ -1,29 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startReplayServer, type ReplayServer } from '../fixtures/replay-server.js';
-import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY } from './helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { expectMedia } from './helpers/archive.js';
+import { mediaFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
+import { ALL, T1, T2 } from './helpers/seed.js';
 import { paginate, photoTweet, sha256, tweetIds, videoTweet } from './helpers/tweets.js';
 
-const servers: ReplayServer[] = [];
-async function serve(options: Parameters<typeof startReplayServer>[0] = {}): Promise<ReplayServer> {
-  const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-const SEED_FILES = [
-  '1339647664338702336_1.mp4',
-  '1401511472413487106_1.jpg',
-  '1490431825918967810_1.jpg',
-  '1497526869406670848_1.jpg',
-  '1513260712587669517_1.jpg',
-  '1513801473074896899_1.jpg',
-  '1517995317697916928_1.jpg',
-];
+const serve = useReplayServers();
 
 describe('the main job, end to end through the built CLI', () => {
   it('pages through 3 pages, downloads every file, and prints a plain summary', async () => {
@@ -39,18 +22,15 @@ describe('the main job, end to end through the built CLI', () => {
     const api = server.apiRequests();
     expect(api.map((r) => [r.method, r.path, r.userIdRaw, r.userIdIsNumber, r.token, r.limit])).toEqual([
       ['POST', '/v1/x/user/medias', '96479162', true, undefined, 20],
-      ['POST', '/v1/x/user/medias/continuation', '96479162', true, 'DAABCgABFu-OJkw___gKAAIVmAq8iZYgAggAAwAAAAIAAA', 20],
-      ['POST', '/v1/x/user/medias/continuation', '96479162', true, 'DAABCgABFu-OJkw__-8KAAISl2Jz9RcQAAgAAwAAAAIAAA', 20],
+      ['POST', '/v1/x/user/medias/continuation', '96479162', true, T1, 20],
+      ['POST', '/v1/x/user/medias/continuation', '96479162', true, T2, 20],
     ]);
     expect(api.every((r) => r.headers.authorization === `Bearer ${TEST_KEY}`)).toBe(true);
     // The key goes to the API base only, never to a media host.
     expect(server.cdnRequests().filter((r) => r.headers.authorization !== undefined)).toEqual([]);
     expect(server.cdnRequests()).toHaveLength(7);
 
-    const files = listFiles(out).filter((f) => !f.startsWith('.x-media-dump'));
-    expect(files).toEqual(SEED_FILES);
-    expect(sha256(fs.readFileSync(path.join(out, '1517995317697916928_1.jpg')))).toBe(sha256(server.mediaBytes('pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg') ?? ''));
-    expect(sha256(fs.readFileSync(path.join(out, '1339647664338702336_1.mp4')))).toBe(sha256(server.mediaBytes('video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4') ?? ''));
+    expectMedia(server, out, ALL);
   });
 
   it('--json prints one record per media item, exactly as DESIGN.md shows, matching the files by sha256', async () => {
@@ -162,7 +142,7 @@ describe('the main job, end to end through the built CLI', () => {
     const records = ndjson(result.stdout);
     expect(records.map((r) => r['status'])).toEqual(Array(7).fill('failed'));
     expect(records[0]?.['reason']).toBe(`host ${server.host} is not on the allowlist (add it with --allow-host ${server.host})`);
-    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual([]);
+    expect(mediaFiles(out)).toEqual([]);
   });
 });
 

@@ -1,52 +1,32 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startReplayServer, type ReplayServer } from '../fixtures/replay-server.js';
+import type { ReplayServer } from '../fixtures/replay-server.js';
+import { expectMedia } from './helpers/archive.js';
 import { startForwardProxy, type ForwardProxy } from './helpers/forward-proxy.js';
-import { listFiles, runCli, serverArgs, tempDir, TEST_KEY, type CliResult } from './helpers/cli.js';
+import { runCli, serverArgs, tempDir, useReplayServers, type CliResult } from './helpers/cli.js';
+import { ALL, USER } from './helpers/seed.js';
 
 /**
  * HTTP_PROXY / NO_PROXY, end to end: the built CLI, the replay server, and a small forward
  * proxy on 127.0.0.1 that counts what passes through it.
  */
 
-const USER = '96479162';
-const MEDIA: readonly (readonly [string, string])[] = [
-  ['1517995317697916928_1.jpg', 'pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg'],
-  ['1513801473074896899_1.jpg', 'pbs.twimg.com/media/FQIaaadXMAQU4E8.jpg'],
-  ['1513260712587669517_1.jpg', 'pbs.twimg.com/media/FQAulhzX0A8OtrC.jpg'],
-  ['1497526869406670848_1.jpg', 'pbs.twimg.com/media/FMhIvohWYAMjGv3.jpg'],
-  ['1490431825918967810_1.jpg', 'pbs.twimg.com/media/FK8T1ogX0AcWyo0.jpg'],
-  ['1401511472413487106_1.jpg', 'pbs.twimg.com/media/E3MrPovWYAI64-i.jpg'],
-  ['1339647664338702336_1.mp4', 'video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4'],
-];
-
-const closers: (() => Promise<void>)[] = [];
+const serve = useReplayServers();
+const proxies: ForwardProxy[] = [];
 afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
 });
 
 async function setup(): Promise<{ server: ReplayServer; proxy: ForwardProxy }> {
-  const server = await startReplayServer({ apiKey: TEST_KEY });
+  const server = await serve();
   const proxy = await startForwardProxy();
-  closers.push(server.close, proxy.close);
+  proxies.push(proxy);
   return { server, proxy };
 }
 
 function run(server: ReplayServer, out: string, env: Record<string, string>): Promise<CliResult> {
   return runCli(['--user', USER, '--out', out, '--quiet', '--retries', '1', '--timeout', '5', ...serverArgs(server)], { env });
-}
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-function expectAllMedia(out: string, server: ReplayServer): void {
-  expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual(MEDIA.map(([name]) => name).sort());
-  for (const [name, key] of MEDIA) {
-    expect(sha256(fs.readFileSync(path.join(out, name))), name).toBe(sha256(server.mediaBytes(key) ?? Buffer.alloc(0)));
-  }
 }
 
 describe('proxies', () => {
@@ -55,7 +35,7 @@ describe('proxies', () => {
     const out = tempDir();
     const result = await run(server, out, { HTTP_PROXY: proxy.url });
     expect(result.code, result.stderr).toBe(0);
-    expectAllMedia(out, server);
+    expectMedia(server, out, ALL);
     expect(proxy.connects).toBe(0);
     // 3 pages + 7 files, and the server saw nothing that did not come through the proxy.
     expect(proxy.requests).toHaveLength(10);
@@ -74,7 +54,7 @@ describe('proxies', () => {
     const out = tempDir();
     const result = await run(server, out, { http_proxy: proxy.url });
     expect(result.code, result.stderr).toBe(0);
-    expectAllMedia(out, server);
+    expectMedia(server, out, ALL);
     expect(proxy.requests).toHaveLength(10);
   });
 
@@ -85,7 +65,7 @@ describe('proxies', () => {
       server.resetStats();
       const result = await run(server, out, { HTTP_PROXY: proxy.url, NO_PROXY: noProxy });
       expect(result.code, `${noProxy}: ${result.stderr}`).toBe(0);
-      expectAllMedia(out, server);
+      expectMedia(server, out, ALL);
       expect(proxy.requests, noProxy).toHaveLength(0);
       expect(server.requests, noProxy).toHaveLength(10);
     }
@@ -102,6 +82,6 @@ describe('proxies', () => {
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toMatch(/kept failing for \/user\/medias \(page 1\): ECONNREFUSED/);
     expect(server.requests).toHaveLength(0);
-    expect(listFiles(out).filter((f) => !f.startsWith('.x-media-dump'))).toEqual([]);
+    expectMedia(server, out, []);
   });
 });

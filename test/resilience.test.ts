@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadFixturePages, startReplayServer, type RecordedRequest, type ReplayServer, type ReplayServerOptions } from '../fixtures/replay-server.js';
-import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, type CliResult } from './helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { loadFixturePages, type RecordedRequest, type ReplayServer, type ReplayServerOptions } from '../fixtures/replay-server.js';
+import { expectMedia } from './helpers/archive.js';
+import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
+import { ALL, MP4_FILE, onPages, T1, T2, USER } from './helpers/seed.js';
 
 /**
  * The API's failures, end to end: the built CLI against the replay server with faults injected
@@ -12,39 +13,9 @@ import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, type CliResul
  * with what the server serves) and the requests the server saw.
  */
 
-const USER = '96479162';
-const PAGE1_TOKEN = 'DAABCgABFu-OJkw___gKAAIVmAq8iZYgAggAAwAAAAIAAA';
-const PAGE2_TOKEN = 'DAABCgABFu-OJkw__-8KAAISl2Jz9RcQAAgAAwAAAAIAAA';
-
-/** File on disk → the CDN file it must equal, by page. */
-const PAGE_FILES: readonly (readonly [string, string])[][] = [
-  [
-    ['1517995317697916928_1.jpg', 'pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg'],
-    ['1513801473074896899_1.jpg', 'pbs.twimg.com/media/FQIaaadXMAQU4E8.jpg'],
-  ],
-  [
-    ['1513260712587669517_1.jpg', 'pbs.twimg.com/media/FQAulhzX0A8OtrC.jpg'],
-    ['1497526869406670848_1.jpg', 'pbs.twimg.com/media/FMhIvohWYAMjGv3.jpg'],
-  ],
-  [
-    ['1490431825918967810_1.jpg', 'pbs.twimg.com/media/FK8T1ogX0AcWyo0.jpg'],
-    ['1401511472413487106_1.jpg', 'pbs.twimg.com/media/E3MrPovWYAI64-i.jpg'],
-    ['1339647664338702336_1.mp4', 'video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4'],
-  ],
-];
-const ALL_FILES = PAGE_FILES.flat();
 const STACK_LINE = /^\s*at .+:\d+:\d+\)?$/m;
 
-const servers: ReplayServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(options: ReplayServerOptions = {}): Promise<ReplayServer> {
-  const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
-  servers.push(server);
-  return server;
-}
+const serve = useReplayServers();
 
 function run(server: ReplayServer, out: string, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
   return runCli(['--user', USER, '--out', out, '--json', '--retries', '2', '--timeout', '5', ...serverArgs(server), ...extra], { env });
@@ -54,7 +25,7 @@ function run(server: ReplayServer, out: string, extra: readonly string[] = [], e
 function pageOf(req: RecordedRequest): number {
   if (req.path === '/v1/x/user/medias') return 1;
   if (req.path !== '/v1/x/user/medias/continuation') return 0;
-  return req.token === PAGE1_TOKEN ? 2 : req.token === PAGE2_TOKEN ? 3 : 0;
+  return req.token === T1 ? 2 : req.token === T2 ? 3 : 0;
 }
 
 function apiPages(server: ReplayServer): number[] {
@@ -66,19 +37,6 @@ function answer(res: http.ServerResponse, status: number, body: unknown, headers
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
   res.end(text);
   return true;
-}
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** Exactly these media files under `out` (state folder aside), each byte-identical to the server's. */
-function expectFiles(out: string, server: ReplayServer, files: readonly (readonly [string, string])[]): void {
-  const onDisk = listFiles(out).filter((f) => !f.startsWith('.x-media-dump'));
-  expect(onDisk).toEqual(files.map(([name]) => name).sort());
-  for (const [name, key] of files) {
-    const served = server.mediaBytes(key);
-    expect(served, key).toBeDefined();
-    expect(sha256(fs.readFileSync(path.join(out, name))), name).toBe(sha256(served ?? Buffer.alloc(0)));
-  }
 }
 
 function expectNoStack(result: CliResult): void {
@@ -98,7 +56,7 @@ describe('retried API failures', () => {
     const out = tempDir();
     const result = await run(server, out);
     expect(result.code, result.stderr).toBe(0);
-    expectFiles(out, server, ALL_FILES);
+    expectMedia(server, out, ALL);
     expect(apiPages(server)).toEqual([1, 2, 2, 3]);
     const [first, second] = server.apiRequests().filter((r) => pageOf(r) === 2);
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
@@ -114,7 +72,7 @@ describe('retried API failures', () => {
     const out = tempDir();
     const result = await run(server, out, ['--retries', '2']);
     expect(result.code, result.stderr).toBe(0);
-    expectFiles(out, server, ALL_FILES);
+    expectMedia(server, out, ALL);
     expect(apiPages(server)).toEqual([1, 1, 1, 2, 3]);
   });
 
@@ -126,7 +84,7 @@ describe('retried API failures', () => {
     expect(result.stderr).toMatch(/kept failing for \/user\/medias\/continuation \(page 2\): HTTP 503, 1 retry spent; the next run resumes/);
     expect(apiPages(server)).toEqual([1, 2, 2]);
     // Paging stopped; what page 1 found is still saved.
-    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectMedia(server, out, onPages(1));
     expectNoStack(result);
   });
 
@@ -141,7 +99,7 @@ describe('retried API failures', () => {
     const result = await run(server, out, ['--timeout', '1', '--retries', '1']);
     expect(result.code, result.stderr).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expectFiles(out, server, ALL_FILES);
+    expectMedia(server, out, ALL);
     expect(apiPages(server)).toEqual([1, 2, 2, 3]);
   });
 });
@@ -159,14 +117,14 @@ describe('rate limits and --max-wait', () => {
     expect(first.stderr).toMatch(/rate-limited;.*the next run resumes/);
     // Waited once (1 s of the 1 s budget), then gave up instead of waiting again.
     expect(apiPages(server)).toEqual([1, 2, 2]);
-    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectMedia(server, out, onPages(1));
     expectNoStack(first);
 
     throttle = false;
     server.resetStats();
     const second = await run(server, out);
     expect(second.code, second.stderr).toBe(0);
-    expectFiles(out, server, ALL_FILES);
+    expectMedia(server, out, ALL);
     // Page 1 down to the known head, then page 2 from the saved token: page 2 is not lost.
     expect(apiPages(server)).toEqual([1, 2, 3]);
   });
@@ -181,13 +139,13 @@ describe('rate limits and --max-wait', () => {
     expect(first.code, first.stderr).toBe(4);
     expect(first.stderr).toMatch(/\nx-media-dump: rate-limited; waited 1s and the server asks for more than the 1s --max-wait allows; the next run resumes\n$/);
     expect(ndjson(first.stdout).filter((r) => r['status'] === 'failed').map((r) => r['media_key'])).toEqual(['16_1339647656373661698']);
-    expectFiles(out, server, ALL_FILES.filter(([file]) => !file.endsWith('.mp4')));
+    expectMedia(server, out, ALL.filter((name) => name !== MP4_FILE));
 
     throttle = false;
     server.resetStats();
     const second = await run(server, out);
     expect(second.code, second.stderr).toBe(0);
-    expectFiles(out, server, ALL_FILES);
+    expectMedia(server, out, ALL);
     expect(server.cdnRequests().map((r) => r.path)).toEqual(['/video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4']);
   });
 
@@ -202,7 +160,7 @@ describe('rate limits and --max-wait', () => {
       expect(result.code, JSON.stringify(fault)).toBe(4);
       expect(result.stderr).toMatch(/rate-limited/);
       expect(apiPages(server), JSON.stringify(fault)).toEqual([1, 2]);
-      expectFiles(out, server, PAGE_FILES[0] ?? []);
+      expectMedia(server, out, onPages(1));
     }
   });
 });
@@ -216,7 +174,7 @@ describe('API refusals (never retried)', () => {
     expect(result.stderr).toMatch(/API key rejected \(HTTP 401\) — check AGNTDATA_API_KEY/);
     expect(server.apiRequests()).toHaveLength(1);
     expect(server.cdnRequests()).toHaveLength(0);
-    expectFiles(out, server, []);
+    expectMedia(server, out, []);
     expectNoStack(result);
   });
 
@@ -240,7 +198,7 @@ describe('API refusals (never retried)', () => {
     expect(first.code, first.stderr).toBe(3);
     expect(first.stderr).toMatch(/out of credits/);
     expect(apiPages(server)).toEqual([1, 2, 3]);
-    expectFiles(out, server, [...(PAGE_FILES[0] ?? []), ...(PAGE_FILES[1] ?? [])]);
+    expectMedia(server, out, onPages(1, 2));
     expect(ndjson(first.stdout).filter((r) => r['status'] === 'downloaded')).toHaveLength(4);
     expectNoStack(first);
 
@@ -248,7 +206,7 @@ describe('API refusals (never retried)', () => {
     server.resetStats();
     const second = await run(server, out);
     expect(second.code, second.stderr).toBe(0);
-    expectFiles(out, server, ALL_FILES);
+    expectMedia(server, out, ALL);
     expect(apiPages(server)).toEqual([1, 3]);
   });
 
@@ -261,7 +219,7 @@ describe('API refusals (never retried)', () => {
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/out of credits/);
     expect(apiPages(server)).toEqual([1, 2]);
-    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectMedia(server, out, onPages(1));
   });
 
   it("422: exit 4 quoting the API's detail; page-1 media still saved", async () => {
@@ -272,7 +230,7 @@ describe('API refusals (never retried)', () => {
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toMatch(/refused the request to \/user\/medias\/continuation \(page 2, HTTP 422\): body\.continuation_token: token expired/);
     expect(apiPages(server)).toEqual([1, 2]);
-    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectMedia(server, out, onPages(1));
     expectNoStack(result);
   });
 });
@@ -287,7 +245,7 @@ describe('payloads we cannot read', () => {
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toMatch(/malformed JSON for \/user\/medias\/continuation \(page 2\)/);
     expect(apiPages(server)).toEqual([1, 2]);
-    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectMedia(server, out, onPages(1));
     expectNoStack(result);
   });
 
@@ -298,7 +256,7 @@ describe('payloads we cannot read', () => {
     expect(result.code, result.stderr).toBe(4);
     expect(result.stderr).toMatch(/\/user\/medias\/continuation response we cannot read \(page 2\)/);
     expect(apiPages(server)).toEqual([1, 2]);
-    expectFiles(out, server, PAGE_FILES[0] ?? []);
+    expectMedia(server, out, onPages(1));
   });
 });
 
@@ -308,14 +266,14 @@ describe('loop guard', () => {
     const [page1, page2] = pages[USER] ?? [];
     const envelope = page2 as { data: { continuation_token: string } };
     // Page 2 hands back page 1's token: without the guard this pages forever.
-    const looping = { ...envelope, data: { ...envelope.data, continuation_token: PAGE1_TOKEN } };
+    const looping = { ...envelope, data: { ...envelope.data, continuation_token: T1 } };
     const server = await serve({ pages: { [USER]: [page1, looping] } });
     const out = tempDir();
     const result = await run(server, out);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/continuation token DAABCgABFu-OJkw_… twice; stopped paging to avoid a loop/);
-    expect(server.apiRequests().map((r) => r.token ?? null)).toEqual([null, PAGE1_TOKEN]);
-    expectFiles(out, server, [...(PAGE_FILES[0] ?? []), ...(PAGE_FILES[1] ?? [])]);
+    expect(server.apiRequests().map((r) => r.token ?? null)).toEqual([null, T1]);
+    expectMedia(server, out, onPages(1, 2));
   });
 });
 

@@ -42,7 +42,9 @@ export function createReporter(options: ReporterOptions): Reporter {
   if (!stream.isTTY || options.env['TERM'] === 'dumb') {
     return { notice: (message) => stream.write(`x-media-dump: ${message}\n`), progress: () => undefined, stop: () => undefined };
   }
-  return new SpinnerReporter(stream, options.env['NO_COLOR'] === undefined || options.env['NO_COLOR'] === '');
+  // https://no-color.org: any non-empty NO_COLOR turns color off; FORCE_COLOR=0 does too.
+  const color = !options.env['NO_COLOR'] && options.env['FORCE_COLOR'] !== '0' && options.env['FORCE_COLOR'] !== 'false';
+  return new SpinnerReporter(stream, color);
 }
 
 class SpinnerReporter implements Reporter {

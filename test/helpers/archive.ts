@@ -1,50 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import type http from 'node:http';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { loadFixtureMedia, loadFixturePages, startReplayServer, type ReplayServer, type ReplayServerOptions } from '../../fixtures/replay-server.js';
-import { listFiles, ndjson, runCli, serverArgs, TEST_KEY, type CliResult } from './cli.js';
+import { loadFixtureMedia, loadFixturePages, type RecordedRequest, type ReplayHandler, type ReplayServer } from '../../fixtures/replay-server.js';
+import { listFiles, mediaFiles, ndjson, runCli, serverArgs, type CliResult } from './cli.js';
+import { FILES, MP4, USER } from './seed.js';
+import { sha256 } from './tweets.js';
 
-/** What the cron, crash and state tests share: the fixture archive and how to look at it. */
-
-export const USER = '96479162';
-export const T1 = 'DAABCgABFu-OJkw___gKAAIVmAq8iZYgAggAAwAAAAIAAA'; // page 1's continuation token
-export const T2 = 'DAABCgABFu-OJkw__-8KAAISl2Jz9RcQAAgAAwAAAAIAAA'; // page 2's
-
-/** The fixture files: name under --out → CDN key, media key, tweet creation time, page. */
-export const FILES: Record<string, { key: string; media: string; created: string; page: number }> = {
-  '1517995317697916928_1.jpg': { key: 'pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg', media: '3_1517995312715079686', created: '2022-04-23T22:34:21Z', page: 1 },
-  '1513801473074896899_1.jpg': { key: 'pbs.twimg.com/media/FQIaaadXMAQU4E8.jpg', media: '3_1513801465831305220', created: '2022-04-12T08:49:30Z', page: 1 },
-  '1513260712587669517_1.jpg': { key: 'pbs.twimg.com/media/FQAulhzX0A8OtrC.jpg', media: '3_1513260697060364303', created: '2022-04-10T21:00:43Z', page: 2 },
-  '1497526869406670848_1.jpg': { key: 'pbs.twimg.com/media/FMhIvohWYAMjGv3.jpg', media: '3_1497526859269038083', created: '2022-02-26T11:00:03Z', page: 2 },
-  '1490431825918967810_1.jpg': { key: 'pbs.twimg.com/media/FK8T1ogX0AcWyo0.jpg', media: '3_1490431813810114567', created: '2022-02-06T21:06:52Z', page: 3 },
-  '1401511472413487106_1.jpg': { key: 'pbs.twimg.com/media/E3MrPovWYAI64-i.jpg', media: '3_1401511456676405250', created: '2021-06-06T12:09:08Z', page: 3 },
-  '1339647664338702336_1.mp4': { key: 'video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4', media: '16_1339647656373661698', created: '2020-12-17T19:04:27Z', page: 3 },
-};
-export const ALL = Object.keys(FILES).sort();
-export const onPages = (...pages: number[]) => ALL.filter((name) => pages.includes(FILES[name]?.page ?? 0));
-export const keysOf = (names: readonly string[]) => names.map((n) => FILES[n]?.key ?? n).sort();
-
-const servers: ReplayServer[] = [];
-
-/** A replay server that checks the test key; closed by `closeServers` (call it in afterEach). */
-export async function server(options: ReplayServerOptions = {}): Promise<ReplayServer> {
-  const s = await startReplayServer({ apiKey: TEST_KEY, ...options });
-  servers.push(s);
-  return s;
-}
-
-export async function closeServers(): Promise<void> {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-}
+/** What the end-to-end tests share: runs over the seed archive and how to look at the result. */
 
 /** One archive run of the fixture user, short timeouts, no retries, NDJSON on stdout. */
 export function archive(s: ReplayServer, out: string, extra: string[] = [], onSpawn?: (child: ChildProcess) => void): Promise<CliResult> {
   return runCli(['--user', USER, '--out', out, ...serverArgs(s), '--retries', '0', '--timeout', '5', '--json', ...extra], onSpawn ? { onSpawn } : {});
 }
-
-export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export function served(s: ReplayServer, key: string): Buffer {
   const bytes = s.mediaBytes(key);
@@ -57,6 +26,12 @@ export function expectSaved(s: ReplayServer, out: string, names: readonly string
   for (const name of names) {
     expect(sha256(fs.readFileSync(path.join(out, name))), name).toBe(sha256(served(s, FILES[name]?.key ?? name)));
   }
+}
+
+/** Exactly these media files under --out (state folder aside), each byte-identical to the server's. */
+export function expectMedia(s: ReplayServer, out: string, names: readonly string[]): void {
+  expect(mediaFiles(out)).toEqual([...names].sort());
+  expectSaved(s, out, names);
 }
 
 /** Exactly these files (and the journal) under --out: no temp, part or lock files. */
@@ -147,6 +122,51 @@ export function mediaWith(extra: Record<string, Buffer>): Map<string, Buffer> {
   const media = loadFixtureMedia();
   for (const [key, bytes] of Object.entries(extra)) media.set(key, bytes);
   return media;
+}
+
+/** A fault for the `handle` hook that holds requests open until the client goes away. */
+export interface Stall {
+  handle: ReplayHandler;
+  /** Resolves once the first request is held (and, for a transfer, half of it sent). */
+  reached: Promise<void>;
+  /** Lets every later request through. */
+  release: () => void;
+}
+
+/** Holds `matches` requests, `begin` having started the answer, until the client drops them. */
+function stall(matches: (req: RecordedRequest) => boolean, begin: (res: http.ServerResponse, reached: () => void) => void): Stall {
+  const reached = deferred();
+  let on = true;
+  return {
+    handle: async (req, res) => {
+      if (!on || !matches(req)) return false;
+      begin(res, reached.resolve);
+      await new Promise((r) => res.on('close', r));
+      return true;
+    },
+    reached: reached.promise,
+    release: () => {
+      on = false;
+    },
+  };
+}
+
+/** The page asked for with `token` is never answered: a run caught mid-page. */
+export function stallPage(token: string): Stall {
+  return stall((req) => req.token === token, (_res, reached) => reached());
+}
+
+/** The seed's mp4 gets its headers and its first half, then nothing: a run caught mid-download. */
+export function stallMp4Halfway(): Stall {
+  const bytes = loadFixtureMedia().get(MP4);
+  if (!bytes) throw new Error(`the fixtures have no ${MP4}`);
+  return stall(
+    (req) => req.path === `/${MP4}`,
+    (res, reached) => {
+      res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': String(bytes.length) });
+      res.write(bytes.subarray(0, bytes.length >> 1), reached);
+    },
+  );
 }
 
 export function deferred<T = void>() {

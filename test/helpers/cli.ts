@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { startReplayServer, type ReplayServer, type ReplayServerOptions } from '../../fixtures/replay-server.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'bin', 'x-media-dump.js');
@@ -41,6 +43,22 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   });
 }
 
+/**
+ * Call at a test file's top level: returns `serve(options)`, which starts a replay server that
+ * checks the test key; every server it started is closed after each test.
+ */
+export function useReplayServers(): (options?: ReplayServerOptions) => Promise<ReplayServer> {
+  const servers: ReplayServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const server = await startReplayServer({ apiKey: TEST_KEY, ...options });
+    servers.push(server);
+    return server;
+  };
+}
+
 /** The server args every archive run against the replay server needs. */
 export function serverArgs(server: { apiBase: string; host: string }): string[] {
   return ['--api-base', server.apiBase, '--allow-host', server.host];
@@ -70,4 +88,9 @@ export function listFiles(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+/** The files a run saved under `dir` (relative paths, sorted): all but the state folder's. */
+export function mediaFiles(dir: string): string[] {
+  return listFiles(dir).filter((f) => !f.startsWith('.x-media-dump/'));
 }
