@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, mediaFiles, ndjson, REPO, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
+import type { ReplayServer } from '../fixtures/replay-server.js';
 
 const serve = useReplayServers();
 
@@ -164,37 +165,53 @@ function hasTmux(): boolean {
   }
 }
 
+/** The CLI in a real terminal (tmux), read back as a person sees it; `-e` keeps the colors. */
+async function inTmux(server: ReplayServer, env: string, look: (screen: (colors?: boolean) => string, until: (p: (text: string) => boolean) => Promise<string>) => Promise<void>): Promise<void> {
+  const session = `xmd-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const command = `env -u CI ${env} AGNTDATA_API_KEY=${TEST_KEY} ${process.execPath} ${BIN} --user 96479162 --out ${tempDir()} --concurrency 2 ${serverArgs(server).join(' ')}; echo "EXIT=$?"; sleep 60`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '12', command]);
+  const screen = (colors = false) => execFileSync('tmux', ['capture-pane', '-p', ...(colors ? ['-e'] : []), '-t', session], { encoding: 'utf8' });
+  const until = async (predicate: (text: string) => boolean): Promise<string> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const text = screen();
+      if (predicate(text) || Date.now() > deadline) return text;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  try {
+    await look(screen, until);
+  } finally {
+    execFileSync('tmux', ['kill-session', '-t', session]);
+  }
+}
+
 describe('on a terminal', () => {
-  it.runIf(hasTmux() || process.env['CI'] === 'true')('shows a spinner with live counts on stderr, then clears it and prints the summary', async () => {
+  const tmux = hasTmux() || process.env['CI'] === 'true';
+
+  it.runIf(tmux)('shows a colored spinner with live counts on stderr, then clears it and prints the summary', async () => {
     const server = await serve({ cdnLatencyMs: 300, apiLatencyMs: 200 });
-    const out = tempDir();
-    const session = `xmd-${process.pid}`;
-    const command = [
-      `AGNTDATA_API_KEY=${TEST_KEY}`,
-      `${process.execPath} ${BIN} --user 96479162 --out ${out} --concurrency 2 ${serverArgs(server).join(' ')}`,
-      '; echo "EXIT=$?"; sleep 60',
-    ].join(' ');
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '12', command]);
-    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-    const until = async (predicate: (text: string) => boolean): Promise<string> => {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const text = screen();
-        if (predicate(text) || Date.now() > deadline) return text;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    };
-    try {
+    await inTmux(server, '', async (screen, until) => {
       const during = await until((text) => /media · [1-9]\d* saved/.test(text));
       expect(during.split('\n')[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d pages · \d media · [1-9] saved, 0 archived, 0 skipped, 0 failed · [\d.]+ KB at [\d.]+ KB\/s · \$0\.0[1-3]$/);
+      expect(screen(true).split('\n')[0]).toMatch(/^\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m \d pages/);
       const after = await until((text) => text.includes('EXIT='));
       expect(after.split('\n').filter((line) => line.trim() !== '')).toEqual([
         'saved 7 files (60.1 KB), 0 already archived, 0 skipped, 0 failed · 3 API requests, $0.03',
         'history: complete',
         'EXIT=0',
       ]);
-    } finally {
-      execFileSync('tmux', ['kill-session', '-t', session]);
-    }
+    });
+  });
+
+  it.runIf(tmux)('NO_COLOR: the same spinner without a single color code', async () => {
+    const server = await serve({ cdnLatencyMs: 300, apiLatencyMs: 200 });
+    await inTmux(server, 'NO_COLOR=1', async (screen, until) => {
+      await until((text) => /media · [1-9]\d* saved/.test(text));
+      const colored = screen(true);
+      expect(colored.split('\n')[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d pages · \d media · /);
+      expect(colored).not.toMatch(/\u001b\[/);
+      expect(await until((text) => text.includes('EXIT='))).toContain('EXIT=0');
+    });
   });
 });
