@@ -81,6 +81,7 @@ const config = {
 };
 
 const curlBin = which('curl');
+const opensslBin = which('openssl');
 const aria2Bin = which('aria2c');
 const workDir = process.env['BENCH_DIR'] ? path.resolve(process.env['BENCH_DIR']) : fs.mkdtempSync(path.join(os.tmpdir(), 'xmd-bench-'));
 fs.mkdirSync(workDir, { recursive: true });
@@ -266,6 +267,11 @@ async function startupSection() {
   target('--version / node -e 0', ratio, '≤ 2.5', ratio <= 2.5);
 }
 
+/** @param {Record<string, Record<string, number | undefined>[]>} runs */
+function hashPerGbOf(runs) {
+  return median((runs['curl'] ?? []).map((r) => (r['sha256CpuS'] ?? Number.NaN) / ((r['cdnBytes'] ?? Number.NaN) / GB)));
+}
+
 async function archiveSection() {
   const sizes = archiveSet.files.map((f) => f.size);
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
@@ -294,6 +300,8 @@ async function archiveSection() {
       checkExit(result, tool);
       if (tool === 'ours') checkRecords(result.stdout, archiveSet.files, (f) => expected.get(f.index));
       checkFiles(out, archiveSet.files, true);
+      // What curl would cost doing what we do: hashing every file (sha256, SHA-NI where the CPU has it).
+      const hashCpu = tool === 'curl' && opensslBin ? (await measure(opensslBin, ['dgst', '-sha256', ...archiveSet.files.map((f) => path.join(out, f.fileName))])).cpuSec : undefined;
       const c = cdn.stats();
       const entry = {
         wallS: result.wallMs / 1000,
@@ -308,6 +316,7 @@ async function archiveSection() {
         apiRequests: api.log.length,
         apiBusyS: api.busyMs() / 1000,
         firstFileS: result.firstFileMs === undefined ? undefined : result.firstFileMs / 1000,
+        sha256CpuS: hashCpu,
       };
       runs[tool]?.push(entry);
       log(`  run ${run} ${tool}: ${fmt(entry.wallS)} s wall, ${fmt(entry.cpuS)} s cpu, ${fmt(entry.peakRssMb, 0)} MB peak${tool === 'ours' ? `, first file ${fmt(entry.firstFileS)} s, ${entry.apiRequests} API requests` : ''}`);
@@ -333,6 +342,7 @@ async function archiveSection() {
     inOrderS: round(inOrder),
     tools,
     medians: Object.fromEntries(tools.map((t) => [t, { wallS: round(med(t, 'wallS')), cpuS: round(med(t, 'cpuS')), peakRssMb: round(med(t, 'peakRssMb'), 1), cpuPerGb: round(cpuPerGb(t)) }])),
+    sha256CpuPerGb: round(hashPerGbOf(runs)),
     ratios: { oursIdeal: round(ours / ideal), oursCurl: round(ours / curl), oursAria2c: round(ours / aria), curlIdeal: round(curl / ideal), aria2cIdeal: round(aria / ideal) },
     overlap: {
       firstFileS: round(med('ours', 'firstFileS')),
@@ -355,6 +365,10 @@ async function archiveSection() {
   row('overlap: time to first file on disk', `${fmt(med('ours', 'firstFileS'))} s`, '');
   row('overlap: wall / (paging + download)', fmt(overlap, 3), `paging ${fmt(med('ours', 'apiBusyS'))} s (API response time), download ${fmt(med('ours', 'cdnBusyS'))} s (CDN busy)`);
   for (const tool of tools) row(`CPU per GB (archive): ${tool}`, `${fmt(cpuPerGb(tool), 3)} s/GB`, `user+sys ${fmt(med(tool, 'cpuS'))} s, peak RSS ${fmt(med(tool, 'peakRssMb'), 0)} MB`);
+  const hashPerGb = hashPerGbOf(runs);
+  if (Number.isFinite(hashPerGb)) {
+    row('  for reference: sha256 of the same bytes', `${fmt(hashPerGb, 3)} s/GB`, `openssl dgst -sha256; ours hashes every byte, curl does not (curl + hash: ${fmt(cpuPerGb('curl') + hashPerGb, 3)} s/GB)`);
+  }
 
   target('ours / ideal', ours / ideal, '≤ 1.06', ours / ideal <= 1.06);
   if (curlBin && tools.includes('curl')) {
