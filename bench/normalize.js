@@ -15,7 +15,7 @@ const { planItem } = await import(new URL('../dist/media/plan.js', import.meta.u
 const COUNT = Number(process.argv[2] ?? 100_000);
 const RUNS = 3;
 const root = new URL('../', import.meta.url);
-const reference = new URL('../shared/reference/', root);
+const reference = new URL('fixtures/reference/', root);
 
 /** @param {URL} dir */
 const jsonFiles = (dir) =>

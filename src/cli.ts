@@ -139,7 +139,7 @@ function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
 async function archive(flags: ArchiveFlags): Promise<number> {
   const config = parseConfig(flags, process.env);
   const [{ runArchive }, { createReporter, formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js')]);
-  const reporter = createReporter({ quiet: config.quiet, stream: process.stderr, env: process.env });
+  const reporter = await createReporter({ quiet: config.quiet, stream: process.stderr, env: process.env });
   const { signal, dispose } = abortOnSignals();
   try {
     const result = await runArchive(config, { reporter, signal, emit: config.json ? writeRecord : () => undefined });

@@ -1,24 +1,20 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { ApiClient } from './api/client.js';
 import { scanUser, type StopReason } from './api/pager.js';
 import { acquireLock } from './archive/lock.js';
 import { Archive, STATE_DIR } from './archive/state.js';
 import type { Config } from './config.js';
-import { downloadFile, TransferFailed, type DownloadContext } from './download.js';
-import { RateLimitedError, UsageError, XmdError } from './errors.js';
-import { renderFilename } from './media/filename.js';
+import { UsageError, XmdError } from './errors.js';
 import { normalizeTweet } from './media/normalize.js';
 import { planItem, type PlanOptions } from './media/plan.js';
 import { createDispatcher } from './net/http.js';
 import { WaitBudget, type RetryContext } from './net/retry.js';
 import { problemRecord, toRecord } from './output/records.js';
+import { estimatedBytes, isIntact, Saver } from './queue.js';
 import { emptyProgress, type Progress, type Reporter } from './output/reporter.js';
-import type { ArchivedFile, ItemRecord, MediaItem, Plan, ScanState } from './types.js';
+import type { ItemRecord, MediaItem, ScanState } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
 export interface RunHooks {
@@ -87,7 +83,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     if (plan.kind === 'skip') return emit(toRecord(item, 'skipped', { reason: plan.reason }));
     const archived = archive.files.get(key);
     if (archived && !archived.upgradable) {
-      saver.schedule(async () => {
+      saver.schedule(archived.bytes, async () => {
         if (await isIntact(config.out, archived)) return emit(toRecord(item, 'exists', { file: archived }));
         archive.forgetFile(key);
         emit(await saver.save(plan));
@@ -95,7 +91,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
       return;
     }
     if (config.dryRun) return emit(toRecord(item, 'planned'));
-    saver.schedule(async () => emit(await saver.save(plan)));
+    saver.schedule(estimatedBytes(plan), async () => emit(await saver.save(plan)));
   };
 
   let scan: ScanState | undefined;
@@ -147,77 +143,6 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, stop, error, failures, interrupted: hooks.signal.aborted };
 }
 
-/** Downloads under the concurrency limit, each ending as a record; nothing throws past it. */
-export class Saver {
-  private readonly limit;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly errors: unknown[] = [];
-  rateLimited: RateLimitedError | undefined;
-  constructor(
-    private readonly archive: Archive,
-    private readonly config: Pick<Config, 'out' | 'filename' | 'concurrency'>,
-    private readonly context: DownloadContext,
-  ) {
-    this.limit = pLimit(config.concurrency);
-  }
-
-  schedule(task: () => Promise<void>): void {
-    const run = this.limit(async () => {
-      if (this.context.retry.signal.aborted) return;
-      try {
-        await task();
-      } catch (error) {
-        // Interrupted mid-transfer: the temp file is gone and no record is due. Anything else
-        // (a bug, a journal that cannot be written) is raised by drain().
-        if (!this.context.retry.signal.aborted) this.errors.push(error);
-      }
-    });
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
-  }
-
-  /** Wait for every scheduled task; then raise the first unexpected error, if any. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    if (this.errors.length > 0) throw this.errors[0];
-  }
-
-  /** Fetch, verify, rename, journal: the record says how it went. */
-  async save(plan: Extract<Plan, { kind: 'download' }>): Promise<ItemRecord> {
-    const { item } = plan;
-    const key = item.media.media_key;
-    const previous = this.archive.files.get(key);
-    try {
-      const saved = await downloadFile(
-        {
-          mediaKey: key,
-          sources: plan.sources,
-          ext: plan.ext,
-          pathFor: (ext) => this.archive.pathFor(key, previous?.path ?? renderFilename(this.config.filename, item, ext)),
-          mtime: item.tweet.created_at ? new Date(item.tweet.created_at) : undefined,
-        },
-        this.context,
-      );
-      const file: ArchivedFile = {
-        media_key: key,
-        path: saved.path,
-        bytes: saved.bytes,
-        sha256: saved.sha256,
-        source_url: saved.source_url,
-        quality: saved.quality,
-        ...(saved.upgradable ? { upgradable: true } : {}),
-      };
-      this.archive.recordFile(file);
-      return toRecord(item, 'downloaded', { file });
-    } catch (error) {
-      if (this.context.retry.signal.aborted) throw error;
-      // The CDN's 429s outlasting --max-wait end the run as the API's would (exit 4).
-      if (error instanceof RateLimitedError) this.rateLimited ??= error;
-      if (error instanceof TransferFailed || error instanceof XmdError) return toRecord(item, 'failed', { reason: error.message });
-      return toRecord(item, 'failed', { reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}` });
-    }
-  }
-}
 
 function lockArchive(out: string): () => void {
   try {
@@ -259,18 +184,5 @@ function checkArchivedFiles(archive: Archive): void {
       size = undefined;
     }
     if (size !== file.bytes) archive.forgetFile(file.media_key);
-  }
-}
-
-/** Size and sha256 both match what was recorded. */
-export async function isIntact(out: string, file: ArchivedFile): Promise<boolean> {
-  const target = path.join(out, file.path);
-  try {
-    if ((await fs.promises.stat(target)).size !== file.bytes) return false;
-    const hash = createHash('sha256');
-    await pipeline(fs.createReadStream(target, { highWaterMark: 1 << 20 }), hash);
-    return hash.digest('hex') === file.sha256;
-  } catch {
-    return false;
   }
 }

@@ -7,7 +7,7 @@ import { planItem } from './media/plan.js';
 import { createDispatcher } from './net/http.js';
 import { WaitBudget } from './net/retry.js';
 import { toRecord } from './output/records.js';
-import { isIntact, Saver } from './run.js';
+import { isIntact, Saver } from './queue.js';
 import { MEDIA_TYPES, type ItemRecord } from './types.js';
 
 /**
@@ -75,7 +75,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   const result: VerifyResult = { checked: 0, ok: 0, bad: [] };
   try {
     for (const file of [...archive.files.values()]) {
-      saver.schedule(async () => {
+      saver.schedule(file.bytes, async () => {
         result.checked += 1;
         if (await isIntact(options.out, file)) {
           result.ok += 1;

@@ -25,7 +25,8 @@ const arr = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const clone = <T>(value: T): T => structuredClone(value);
 
 const ROOT = new URL('../', import.meta.url);
-const REFERENCE = fileURLToPath(new URL('../shared/reference/', ROOT));
+// A copy of ../shared/reference (real payloads, provenance and licenses in its PROVENANCE.md).
+const REFERENCE = fileURLToPath(new URL('fixtures/reference/', ROOT));
 const ALL: PlanOptions = { types: new Set(MEDIA_TYPES), includeReposts: true };
 
 // ajv 2020-12 in strict mode, as reference/README.md shows.
@@ -207,7 +208,7 @@ function expectedFile(raw: Json): string {
   return str(best['url']);
 }
 
-describe('real v1.1 payloads (shared/reference), every media object wherever it is nested', () => {
+describe('real v1.1 payloads (fixtures/reference), every media object wherever it is nested', () => {
   it('finds 44 media objects (36 distinct per tweet) in 27 files, at every nesting the README lists', () => {
     expect(REFERENCE_FILES).toHaveLength(27);
     expect(ENTRIES).toHaveLength(44);
