@@ -26,7 +26,8 @@ describe('renderFilename', () => {
   it('no username', _('{username}_{n}.{ext}', 'unknown_2.jpg', { tweet_id: '1517995317697916928', created_at: '2022-04-23T22:34:21.000Z' }));
   it('/ in a value', _('{username}/{n}.{ext}', 'a_b/2.jpg', user('a/b')));
   it('\\ in a value', _('{username}/{n}.{ext}', 'a_b/2.jpg', user('a\\b')));
-  it('.. as a value never climbs', _('{username}/{n}.{ext}', '2.jpg', user('..')));
+  it('.. as a value never climbs, nor vanishes', _('{username}/{n}.{ext}', '_/2.jpg', user('..')));
+  it('dots only, twice, is still one level', _('{username}{username}/{n}.{ext}', '__/2.jpg', user('..')));
   it('../.. in a value', _('{username}/{n}.{ext}', '.._/2.jpg', user('../..')));
   it('control characters', _('{username}.{ext}', 'a_b_c_d.jpg', user('a\u0000b\nc\u007fd')));
   it('characters Windows refuses', _('{username}.{ext}', 'a_b_c_d_e_f_g.jpg', user('a<b>c:d"e|f?g')));
@@ -37,7 +38,7 @@ describe('renderFilename', () => {
   it('COM9.txt is reserved too', _('{username}.{ext}', '_COM9.txt.jpg', user('COM9.txt')));
   it('trailing dots and spaces cut', _('{username}/{n}.{ext}', 'abc/2.jpg', user('abc. .')));
   it('leading spaces cut', _('{username}/{n}.{ext}', 'abc/2.jpg', user('  abc')));
-  it('nothing left: the media key', _('{username}', '3_1517995312715079686.jpg', user('...')));
+  it('nothing left: the media key', _('{username}', '3_1517995312715079686.jpg', user('')));
   it('a long name is cut at 200 bytes on a code point', _('{username}', `a${'😀'.repeat(49)}`, user(`a${'😀'.repeat(60)}`)));
 });
 

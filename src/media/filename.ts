@@ -47,7 +47,8 @@ export function renderFilename(template: string, item: MediaItem, ext: string): 
 
 export function sanitizeComponent(value: string): string {
   let safe = value.replace(UNSAFE, '_').replace(/[. ]+$/, '').replace(/^\s+/, '');
-  if (safe === '.' || safe === '..' || /^\.+$/.test(safe)) safe = safe.replace(/\./g, '_');
+  // A value of only dots or spaces (`..`) must not vanish and take its folder level with it.
+  if (safe === '' && value !== '') safe = '_';
   if (WINDOWS_RESERVED.test(safe)) safe = `_${safe}`;
   // Most file systems cap a name at 255 bytes; keep well under it, cutting whole code points.
   if (Buffer.byteLength(safe) > 200) {
