@@ -204,6 +204,36 @@ describe('never paying twice', () => {
     expectOnly(out, ALL);
   });
 
+  it('a saved token the API no longer accepts: the gap is paged again from page 1, nothing is lost', async () => {
+    let expired = false;
+    const s = await serve({
+      handle: (req, res) => {
+        if (!expired || req.token !== T2) return false;
+        // The first time only: the API has forgotten the token page 2 handed out yesterday.
+        expired = false;
+        const body = JSON.stringify({ success: false, error: { code: 'BAD_TOKEN', message: 'continuation token expired' } });
+        res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
+        return true;
+      },
+    });
+    const out = tempDir();
+    const first = await archive(s, out, ['--max-pages', '2']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(tokens(s)).toEqual([null, T1]);
+
+    expired = true;
+    s.resetStats();
+    const second = await archive(s, out);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('x-media-dump: the API no longer accepts a continuation token saved by an earlier run (the API answered HTTP 400 to /user/medias/continuation (page 2): continuation token expired); paging again from page 1 to fill that gap');
+    // Head scan, the refused token, then page 1 → 2 → 3 again; only page 3's media were new.
+    expect(tokens(s)).toEqual([null, T2, null, T1, T2]);
+    expect(cdnKeys(s)).toEqual(keysOf(onPages(3)));
+    expect(second.stderr).toContain('history: complete');
+    expectSaved(s, out, ALL);
+    expectOnly(out, ALL);
+  });
+
   it('402 INSUFFICIENT_CREDITS on page 2: exit 3, page-1 media saved; the rerun resumes from the saved token', async () => {
     let broke = true;
     const s = await serve({

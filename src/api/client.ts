@@ -119,13 +119,25 @@ export class ApiClient {
       return new TransientError(`HTTP ${status}${code ? ` ${code}` : ''}`, { status, retryAfterMs });
     }
     if (status === 404 && path === '/user/details') return new NotFound();
-    if (status === 422) return new ApiFailedError(`the API refused the request to ${path} (${what}, HTTP 422): ${detailOf(body?.detail)}`);
     const message = body?.error?.message ?? code;
-    return new ApiFailedError(`the API answered HTTP ${status} to ${path} (${what})${message ? `: ${message}` : ''}`);
+    const text422 = `the API refused the request to ${path} (${what}, HTTP 422): ${detailOf(body?.detail)}`;
+    const textOther = `the API answered HTTP ${status} to ${path} (${what})${message ? `: ${message}` : ''}`;
+    if (path === '/user/medias/continuation' && REJECTED_TOKEN_STATUS.has(status)) return new TokenRejectedError(status === 422 ? text422 : textOther);
+    return new ApiFailedError(status === 422 ? text422 : textOther);
   }
 }
 
 class NotFound extends Error {}
+
+const REJECTED_TOKEN_STATUS = new Set([400, 404, 410, 422]);
+
+/**
+ * The API would not continue from a continuation token (expired, or unknown to it). The pager
+ * recovers when the token was one an earlier run saved; otherwise it ends the run (exit 4).
+ */
+export class TokenRejectedError extends ApiFailedError {
+  override name = 'TokenRejectedError';
+}
 
 function detailOf(detail: unknown): string {
   if (Array.isArray(detail)) {

@@ -1,6 +1,6 @@
 import { createdAt } from '../media/normalize.js';
 import type { ScanState } from '../types.js';
-import type { ApiClient } from './client.js';
+import { TokenRejectedError, type ApiClient } from './client.js';
 
 /**
  * Which pages to ask for, and when to stop. A run first scans the head (page 1 onward) down to
@@ -42,13 +42,14 @@ interface PageFacts {
 }
 
 export async function scanUser(scan: ScanState, options: PagerOptions): Promise<StopReason> {
-  const seenTokens = new Set<string>();
   const sinceMs = options.since?.getTime();
   let pageNo = 0;
 
   /** Walk from `start` until a tweet at or below `floor`, the end, or a stop. */
   const walk = async (start: string | null, floor: string | undefined, advance: (page: PageFacts) => void): Promise<WalkEnd> => {
     let token = start;
+    // Per walk: a walk restarted from page 1 sees the head scan's tokens again, legitimately.
+    const seenTokens = new Set<string>();
     for (;;) {
       if (options.signal.aborted) return 'interrupted';
       if (!options.mayRequest()) return 'max-pages';
@@ -108,7 +109,7 @@ export async function scanUser(scan: ScanState, options: PagerOptions): Promise<
       skipped = true;
       continue;
     }
-    const end = await walk(current.token, current.floor, ({ next, oldest, end: walkEnd }) => {
+    const advance = ({ next, oldest, end: walkEnd }: PageFacts) => {
       if (walkEnd === 'floor' || walkEnd === 'end') {
         scan.gaps = scan.gaps.filter((g) => g !== current);
         if (current.floor === undefined) scan.complete = true;
@@ -116,7 +117,18 @@ export async function scanUser(scan: ScanState, options: PagerOptions): Promise<
         current.token = next;
         if (oldest !== undefined) current.notAfter = oldest;
       }
-    });
+    };
+    const saved = current.token;
+    let end: WalkEnd;
+    try {
+      end = await walk(saved, current.floor, advance);
+    } catch (error) {
+      // A token saved by an earlier run can expire. Its stretch of history is still owed: page
+      // again from page 1 down to where the gap ends (pages already known cost again; nothing is lost).
+      if (!(error instanceof TokenRejectedError) || current.token !== saved) throw error;
+      options.warn(`the API no longer accepts a continuation token saved by an earlier run (${error.message}); paging again from page 1 to fill that gap`);
+      end = await walk(null, current.floor, advance);
+    }
     if (end !== 'floor' && end !== 'end') return end;
   }
   if (scan.complete) return 'history-complete';
