@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFixturePages } from '../fixtures/replay-server.js';
-import { runCli, listFiles, ndjson, tempDir, useReplayServers } from './helpers/cli.js';
+import { answer, runCli, listFiles, ndjson, tempDir, useReplayServers } from './helpers/cli.js';
 import { archive, cdnKeys, deadPid, deferred, expectOnly, expectSaved, mediaWith, pagesOf, readJournal, stallMp4Halfway, stallPage, statusOf, tokens, tweet } from './helpers/archive.js';
 import { ALL, FILES, keysOf, onPages, T1, T2, USER } from './helpers/seed.js';
 
@@ -211,9 +211,7 @@ describe('never paying twice', () => {
         if (!expired || req.token !== T2) return false;
         // The first time only: the API has forgotten the token page 2 handed out yesterday.
         expired = false;
-        const body = JSON.stringify({ success: false, error: { code: 'BAD_TOKEN', message: 'continuation token expired' } });
-        res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
-        return true;
+        return answer(res, 400, { success: false, error: { code: 'BAD_TOKEN', message: 'continuation token expired' } });
       },
     });
     const out = tempDir();
@@ -239,9 +237,7 @@ describe('never paying twice', () => {
     const s = await serve({
       handle: (req, res) => {
         if (!broke || req.token !== T1) return false;
-        const body = JSON.stringify({ success: false, error: { code: 'INSUFFICIENT_CREDITS', message: 'Insufficient credits' } });
-        res.writeHead(402, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
-        return true;
+        return answer(res, 402, { success: false, error: { code: 'INSUFFICIENT_CREDITS', message: 'Insufficient credits' } });
       },
     });
     const out = tempDir();

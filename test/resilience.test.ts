@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadFixturePages, type RecordedRequest, type ReplayServer, type ReplayServerOptions } from '../fixtures/replay-server.js';
 import { expectMedia } from './helpers/archive.js';
-import { listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
+import { answer, listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
 import { ALL, MP4_FILE, onPages, T1, T2, USER } from './helpers/seed.js';
 
 /**
@@ -32,12 +32,6 @@ function apiPages(server: ReplayServer): number[] {
   return server.apiRequests().map(pageOf);
 }
 
-function answer(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
-  return true;
-}
 
 function expectNoStack(result: CliResult): void {
   expect(result.stderr).not.toMatch(STACK_LINE);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,4 +94,12 @@ export function listFiles(dir: string): string[] {
 /** The files a run saved under `dir` (relative paths, sorted): all but the state folder's. */
 export function mediaFiles(dir: string): string[] {
   return listFiles(dir).filter((f) => !f.startsWith('.x-media-dump/'));
+}
+
+/** Answer a request from a replay-server `handle` hook with a JSON body (or text); returns true. */
+export function answer(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+  return true;
 }
