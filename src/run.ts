@@ -50,7 +50,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     throw error;
   }
   if (archive.droppedLines > 0) {
-    hooks.reporter.notice(`the archive journal had ${archive.droppedLines} unreadable line(s), left by a crash mid-write; dropped, nothing complete was lost`);
+    hooks.reporter.notice(`the archive journal had ${archive.droppedLines} unreadable line(s), left by a crash or a full disk mid-write; dropped, nothing complete was lost`);
   }
   const dispatcher = createDispatcher(config.timeoutMs, config.concurrency);
   const progress = emptyProgress();

@@ -159,7 +159,7 @@ export function networkMessage(error: unknown): string {
     const code = (error as { code?: unknown }).code;
     const causeCode = error.cause instanceof Error ? (error.cause as { code?: unknown }).code : undefined;
     const shown = typeof code === 'string' ? code : typeof causeCode === 'string' ? causeCode : undefined;
-    return shown ? `${shown}: ${error.message}` : error.message;
+    return shown && !error.message.startsWith(shown) ? `${shown}: ${error.message}` : error.message;
   }
   return String(error);
 }

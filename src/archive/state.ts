@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError, XmdError } from '../errors.js';
 import { disambiguate } from '../media/filename.js';
 import type { ArchivedFile, MediaItem, ScanState } from '../types.js';
 
@@ -143,21 +143,39 @@ export class Archive {
   }
 
   close(): void {
-    this.append([]);
-    if (this.fd !== undefined) {
-      fs.closeSync(this.fd);
+    try {
+      this.append([]);
+    } catch {
+      // Items still staged are only ever written with their page's progress or alone: losing
+      // them with it means the next run asks for that page again, nothing worse.
+    } finally {
+      if (this.fd !== undefined) fs.closeSync(this.fd);
       this.fd = undefined;
     }
   }
 
-  /** Apply, then write as one line (one write() call): the change lands whole or not at all. */
+  /**
+   * Write as one line, then apply: the change lands whole or not at all. A write that fails
+   * part-way (a full disk) is cut back off, so the next line never lands glued to a torn one.
+   */
   private append(entries: Entry[]): void {
-    for (const entry of entries) this.apply(entry);
     const all = [...this.staged, ...entries];
     if (all.length === 0) return;
     const line = all.length === 1 && all[0] ? all[0] : { k: 'tx', entries: all };
-    this.fd ??= fs.openSync(path.join(this.dir, JOURNAL), 'a');
-    writeAll(this.fd, `${JSON.stringify(line)}\n`);
+    const journal = path.join(this.dir, JOURNAL);
+    this.fd ??= fs.openSync(journal, 'a');
+    const size = fs.fstatSync(this.fd).size;
+    try {
+      writeAll(this.fd, `${JSON.stringify(line)}\n`);
+    } catch (error) {
+      try {
+        fs.ftruncateSync(this.fd, size);
+      } catch {
+        // Could not cut it back: the torn line is dropped on the next open, as after a crash.
+      }
+      throw new ArchiveWriteError(journal, error);
+    }
+    for (const entry of entries) this.apply(entry);
     this.staged = [];
   }
 
@@ -203,19 +221,39 @@ export class Archive {
     ];
     const target = path.join(this.dir, JOURNAL);
     const temp = `${target}.${process.pid}.tmp`;
-    const fd = fs.openSync(temp, 'w');
     try {
-      writeAll(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(temp, 'w');
+      try {
+        writeAll(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temp, target);
+    } catch (error) {
+      // The journal as it was is untouched: only the compacted copy could not be made.
+      fs.rmSync(temp, { force: true });
+      throw new ArchiveWriteError(target, error);
     }
-    fs.renameSync(temp, target);
     fsyncDir(this.dir);
   }
 }
 
 /** fs.writeSync may write less than asked (a full disk, a signal): loop until all is out. */
+/** The journal cannot be written (a full disk, most often): the run stops paging and exits 1. */
+export class ArchiveWriteError extends XmdError {
+  override name = 'ArchiveWriteError';
+  constructor(journal: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(
+      'E_ARCHIVE_WRITE',
+      ExitCode.itemsFailed,
+      `cannot write ${journal} (${typeof code === 'string' ? code : String(cause)}); free some space and run again: nothing recorded so far is lost`,
+      { cause },
+    );
+  }
+}
+
 function writeAll(fd: number, text: string): void {
   const buffer = Buffer.from(text);
   for (let at = 0; at < buffer.length; ) at += fs.writeSync(fd, buffer, at);
