@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkHost, DEFAULT_API_BASE, parseConfig, type ArchiveFlags } from './config.js';
-import { ExitCode, XmdError } from './errors.js';
+import { ExitCode, InterruptedError, XmdError } from './errors.js';
 import { DEFAULT_FILENAME } from './media/filename.js';
 import type { ItemRecord } from './types.js';
 
@@ -144,10 +144,10 @@ async function archive(flags: ArchiveFlags): Promise<number> {
   try {
     const result = await runArchive(config, { reporter, signal, emit: config.json ? writeRecord : () => undefined });
     reporter.stop();
-    const summary = formatSummary({ ...result, dryRun: config.dryRun, plannedBytes: undefined });
+    const summary = formatSummary({ ...result, dryRun: config.dryRun });
     if (!config.quiet) say(summary);
     else if (result.failures.length > 0) say(summary.split('\n').filter((line) => line.startsWith('failed:')).join('\n'));
-    if (result.interrupted) return fail(new XmdError('E_INTERRUPTED', ExitCode.interrupted, 'interrupted; state saved, the next run resumes'));
+    if (result.interrupted) return fail(new InterruptedError());
     if (result.error) return fail(result.error);
     return result.failures.length > 0 ? ExitCode.itemsFailed : ExitCode.ok;
   } finally {

@@ -130,7 +130,8 @@ interface Transferred {
  * written before the next is read, and a cut trims the file to exactly what was read.
  */
 async function transfer(url: string, temp: string, retrying: boolean, resume: ResumeState, context: DownloadContext): Promise<Transferred> {
-  const prefix = retrying ? await hashPrefix(temp) : undefined;
+  const partial = retrying ? await hashFile(temp) : undefined;
+  const prefix = partial && partial.bytes > 0 ? partial : undefined;
   const resumeFrom = prefix?.bytes ?? 0;
   // Opened before the request, so the body is read the moment it arrives: when the connection
   // then fails, undici discards what it still holds, and that would have to be fetched again.
@@ -184,12 +185,15 @@ async function transfer(url: string, temp: string, retrying: boolean, resume: Re
   }
 }
 
-/** The partial file a cut attempt left: its size and the hash state of its bytes. */
-async function hashPrefix(temp: string): Promise<{ bytes: number; hash: Hash } | undefined> {
+/**
+ * A file's size and the sha256 state of its bytes (undefined if it does not exist). A cut
+ * transfer's partial file resumes from it; an archived file is checked against it.
+ */
+export async function hashFile(file: string): Promise<{ bytes: number; hash: Hash } | undefined> {
   const hash = createHash('sha256');
   let bytes = 0;
   try {
-    for await (const chunk of fs.createReadStream(temp, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       hash.update(chunk);
       bytes += chunk.length;
     }
@@ -197,7 +201,7 @@ async function hashPrefix(temp: string): Promise<{ bytes: number; hash: Hash } |
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return bytes > 0 ? { bytes, hash } : undefined;
+  return { bytes, hash };
 }
 
 /** GET with redirects followed by hand, so every hop is checked against the allowlist. */

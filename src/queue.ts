@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import type { Archive } from './archive/state.js';
 import type { Config } from './config.js';
-import { downloadFile, TransferFailed, type DownloadContext } from './download.js';
+import { downloadFile, hashFile, TransferFailed, type DownloadContext } from './download.js';
 import { RateLimitedError, XmdError } from './errors.js';
 import { renderFilename } from './media/filename.js';
 import { toRecord } from './output/records.js';
@@ -158,9 +156,8 @@ export async function isIntact(out: string, file: ArchivedFile): Promise<boolean
   const target = path.join(out, file.path);
   try {
     if ((await fs.promises.stat(target)).size !== file.bytes) return false;
-    const hash = createHash('sha256');
-    await pipeline(fs.createReadStream(target, { highWaterMark: 1 << 20 }), hash);
-    return hash.digest('hex') === file.sha256;
+    const whole = await hashFile(target);
+    return whole !== undefined && whole.bytes === file.bytes && whole.hash.digest('hex') === file.sha256;
   } catch {
     return false;
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ApiClient } from './api/client.js';
-import { scanUser, type StopReason } from './api/pager.js';
+import { scanUser } from './api/pager.js';
 import { acquireLock } from './archive/lock.js';
 import { Archive, STATE_DIR } from './archive/state.js';
 import type { Config } from './config.js';
@@ -28,7 +28,6 @@ export interface RunResult {
   requests: number;
   cents: number;
   scan: ScanState | undefined;
-  stop: StopReason | undefined;
   /** What ended paging early (credits, auth, rate limit, bad payload); downloads still finished. */
   error: XmdError | undefined;
   failures: ItemRecord[];
@@ -95,14 +94,13 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   };
 
   let scan: ScanState | undefined;
-  let stop: StopReason | undefined;
   let error: XmdError | undefined;
   try {
     checkArchivedFiles(archive);
     for (const item of archive.pending()) handleItem(item, false);
     const userId = await resolveUser(config, archive, client, mayRequest);
     scan = archive.scanOf(userId);
-    stop = await scanUser(scan, {
+    await scanUser(scan, {
       client,
       userId,
       pageSize: config.pageSize,
@@ -140,7 +138,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   }
   progress.cents = client.cost.cents;
   error ??= saver.rateLimited;
-  return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, stop, error, failures, interrupted: hooks.signal.aborted };
+  return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, error, failures, interrupted: hooks.signal.aborted };
 }
 
 

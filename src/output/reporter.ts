@@ -82,7 +82,6 @@ export interface SummaryFacts {
   cents: number;
   scan: ScanState | undefined;
   dryRun: boolean;
-  plannedBytes: number | undefined;
   failures: readonly { media_key?: string; tweet_id?: string; reason?: string }[];
 }
 
@@ -92,8 +91,8 @@ export function formatSummary(facts: SummaryFacts): string {
   const lines: string[] = [];
   const cost = `${facts.requests} API request${facts.requests === 1 ? '' : 's'}, ${formatDollars(facts.cents)}`;
   if (facts.dryRun) {
-    const bytes = facts.plannedBytes ? ` (${formatBytes(facts.plannedBytes)} where sizes are known)` : ' (sizes unknown: the API does not tell them)';
-    lines.push(`dry run: ${p.planned} files to download${bytes}, ${p.exists} already archived, ${p.skipped} skipped · ${cost}`);
+    // The API gives no file sizes, and asking the CDN for each would cost a request per file.
+    lines.push(`dry run: ${p.planned} files to download (sizes unknown: the API does not tell them), ${p.exists} already archived, ${p.skipped} skipped · ${cost}`);
     lines.push('pages fetched here are remembered: the real run pays only for pages not fetched yet');
   } else {
     lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
