@@ -89,7 +89,7 @@ function buildProgram(): Command {
     .description("write the archive's records as NDJSON to stdout (no API, no key)")
     .option('--out <dir>', 'archive folder', './media')
     .action(async (flags: { out: string }) => {
-      const { exportRecords } = await import('./verify.js');
+      const { exportRecords } = await import('./export.js');
       const path = await import('node:path');
       for (const record of exportRecords(path.resolve(flags.out))) writeRecord(record);
     });
@@ -103,8 +103,9 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'parallel checks and downloads, 1-64', integer('--concurrency', 1, 64), 8)
     .option('--retries <n>', 'retries for a transfer that failed transiently', integer('--retries', 0, 100), 5)
     .option('--timeout <seconds>', 'idle timeout for one transfer', integer('--timeout', 1, 3600), 30)
+    .option('--max-wait <seconds>', 'total time to wait on rate limits while repairing', integer('--max-wait', 0, 86_400), 600)
     .option('--quiet', 'errors only')
-    .action(async (flags: { out: string; repair?: boolean; allowHost: string[]; concurrency: number; retries: number; timeout: number; quiet?: boolean }) => {
+    .action(async (flags: VerifyFlags) => {
       exitCode = await verify(flags);
     });
 
@@ -138,7 +139,7 @@ function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
 
 async function archive(flags: ArchiveFlags): Promise<number> {
   const config = parseConfig(flags, process.env);
-  const [{ runArchive }, { createReporter, formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js')]);
+  const [{ runArchive }, { createReporter }, { formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);
   const reporter = await createReporter({ quiet: config.quiet, stream: process.stderr, env: process.env });
   const { signal, dispose } = abortOnSignals();
   try {
@@ -156,7 +157,18 @@ async function archive(flags: ArchiveFlags): Promise<number> {
   }
 }
 
-async function verify(flags: { out: string; repair?: boolean; allowHost: string[]; concurrency: number; retries: number; timeout: number; quiet?: boolean }): Promise<number> {
+interface VerifyFlags {
+  out: string;
+  repair?: boolean;
+  allowHost: string[];
+  concurrency: number;
+  retries: number;
+  timeout: number;
+  maxWait: number;
+  quiet?: boolean;
+}
+
+async function verify(flags: VerifyFlags): Promise<number> {
   const [{ verifyArchive }, path, { DEFAULT_MEDIA_HOSTS }] = await Promise.all([import('./verify.js'), import('node:path'), import('./config.js')]);
   const { signal, dispose } = abortOnSignals();
   try {
@@ -167,6 +179,7 @@ async function verify(flags: { out: string; repair?: boolean; allowHost: string[
       concurrency: flags.concurrency,
       retries: flags.retries,
       timeoutMs: flags.timeout * 1000,
+      maxWaitMs: flags.maxWait * 1000,
       signal,
       notice: (m) => say(`x-media-dump: ${m}`),
     });

@@ -1,31 +1,13 @@
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import { checkTemplate, DEFAULT_FILENAME } from './media/filename.js';
-import { MEDIA_TYPES, type MediaType } from './types.js';
+import { MEDIA_TYPES, Secret, type MediaType } from './types.js';
+
+export { Secret };
 
 export const DEFAULT_API_BASE = 'https://api.agntdata.dev/v1/x';
 /** X's media CDN; anything else must be allowed with --allow-host. */
 export const DEFAULT_MEDIA_HOSTS = ['pbs.twimg.com', 'video.twimg.com'] as const;
-
-/** The API key: printed, logged or serialized it shows only `[redacted]`. */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return '[redacted]';
-  }
-  toJSON(): string {
-    return '[redacted]';
-  }
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return '[redacted]';
-  }
-}
 
 export type UserRef = { kind: 'id'; id: string } | { kind: 'handle'; handle: string };
 

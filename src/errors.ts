@@ -1,7 +1,18 @@
 /**
- * The few ways a run can end badly, each with the exit code DESIGN.md gives it.
- * Only `cli.ts` turns these into an exit; everything else throws or returns them.
- * Messages are one line, say what went wrong and what to do, and never hold the API key.
+ * Every error class of x-media-dump. Only `cli.ts` turns these into an exit; everything else
+ * throws or returns them. Messages are one line, say what went wrong and what to do, and never
+ * hold the API key.
+ *
+ *   XmdError (exitCode, code)
+ *   ├── UsageError 2 ── LockedError 2
+ *   ├── ApiAuthError 3, ApiCreditsError 3
+ *   ├── ApiFailedError 4 ── TokenRejectedError 4
+ *   ├── RateLimitedError 4, PayloadError 4
+ *   ├── ArchiveWriteError 1
+ *   └── InterruptedError 130
+ *   TransientError   a failure worth another try (retry.ts decides); never reaches the user
+ *   TransferError    one file could not be fetched: the item's record says why, the run goes on
+ *   NotFoundError    the API has no such user (the caller decides what that means)
  */
 export const ExitCode = {
   ok: 0,
@@ -64,6 +75,14 @@ export class ApiFailedError extends XmdError {
   }
 }
 
+/**
+ * The API would not continue from a continuation token (expired, or unknown to it). The pager
+ * recovers when the token was one an earlier run saved; otherwise it ends the run (exit 4).
+ */
+export class TokenRejectedError extends ApiFailedError {
+  override name = 'TokenRejectedError';
+}
+
 /** 429s outlasted --max-wait. */
 export class RateLimitedError extends XmdError {
   override name = 'RateLimitedError';
@@ -87,6 +106,20 @@ export class PayloadError extends XmdError {
   }
 }
 
+/** The journal cannot be written (a full disk, most often): the run stops paging and exits 1. */
+export class ArchiveWriteError extends XmdError {
+  override name = 'ArchiveWriteError';
+  constructor(journal: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(
+      'E_ARCHIVE_WRITE',
+      ExitCode.itemsFailed,
+      `cannot write ${journal} (${typeof code === 'string' ? code : String(cause)}); free some space and run again: nothing recorded so far is lost`,
+      { cause },
+    );
+  }
+}
+
 /** SIGINT/SIGTERM: state is saved and the next run resumes. */
 export class InterruptedError extends XmdError {
   override name = 'InterruptedError';
@@ -95,6 +128,30 @@ export class InterruptedError extends XmdError {
   }
 }
 
-export function isXmdError(error: unknown): error is XmdError {
-  return error instanceof XmdError;
+/** A failure that may succeed if tried again: a retryable status, or a connection-level error. */
+export class TransientError extends Error {
+  override name = 'TransientError';
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: { status?: number; retryAfterMs?: number | undefined; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** One file that no retry can fetch: the item is recorded as failed with this reason. */
+export class TransferError extends Error {
+  override name = 'TransferError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The API answered 404 NOT_FOUND for a user. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
 }

@@ -1,20 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Dispatcher } from 'undici';
 import { ApiClient } from './api/client.js';
-import { scanUser } from './api/pager.js';
-import { acquireLock } from './archive/lock.js';
-import { Archive, STATE_DIR } from './archive/state.js';
+import { pages } from './api/pager.js';
+import type { Archive } from './archive/state.js';
 import type { Config } from './config.js';
-import { UsageError, XmdError } from './errors.js';
+import { ApiAuthError, ApiCreditsError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
+import { DownloadQueue } from './download/queue.js';
+import { estimatedBytes, saveItem, type SaveContext } from './download/save.js';
+import { tweetFacts } from './media/facts.js';
 import { normalizeTweet } from './media/normalize.js';
 import { planItem, type PlanOptions } from './media/plan.js';
-import { createDispatcher } from './net/http.js';
-import { WaitBudget, type RetryContext } from './net/retry.js';
 import { problemRecord, toRecord } from './output/records.js';
-import { estimatedBytes, isIntact, Saver } from './queue.js';
 import { emptyProgress, type Progress, type Reporter } from './output/reporter.js';
-import type { ItemRecord, MediaItem, ScanState } from './types.js';
+import { openSession } from './session.js';
+import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
 export interface RunHooks {
@@ -28,6 +27,7 @@ export interface RunResult {
   requests: number;
   cents: number;
   scan: ScanState | undefined;
+  stop: StopReason | undefined;
   /** What ended paging early (credits, auth, rate limit, bad payload); downloads still finished. */
   error: XmdError | undefined;
   failures: ItemRecord[];
@@ -35,129 +35,139 @@ export interface RunResult {
 }
 
 /**
- * The main job. Holds the lock; downloads what earlier runs discovered but did not save (no
+ * The main job. Holds the archive; downloads what earlier runs discovered but did not save (no
  * API request); pages the head and the gaps, journaling every page's media before queueing
  * them; waits for the transfers; returns what happened. Prints nothing and never exits.
  */
 export async function runArchive(config: Config, hooks: RunHooks): Promise<RunResult> {
-  const release = lockArchive(config.out);
-  let archive: Archive;
-  try {
-    archive = Archive.open(config.out, true);
-  } catch (error) {
-    release();
-    throw error;
-  }
+  const notice = (message: string) => hooks.reporter.notice(message);
+  const session = openSession({ ...config, mustExist: false, signal: hooks.signal, notice });
+  const { archive } = session;
   if (archive.droppedLines > 0) {
-    hooks.reporter.notice(`the archive journal had ${archive.droppedLines} unreadable line(s), left by a crash or a full disk mid-write; dropped, nothing complete was lost`);
+    notice(`the archive journal had ${archive.droppedLines} unreadable line(s), left by a crash or a full disk mid-write; dropped, nothing complete was lost`);
   }
-  const dispatcher = createDispatcher(config.timeoutMs, config.concurrency);
-  const progress = emptyProgress();
-  const retry: RetryContext = { retries: config.retries, budget: new WaitBudget(config.maxWaitMs), signal: hooks.signal, notice: (m) => hooks.reporter.notice(m) };
-  const client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, dispatcher, retry });
-  const saver = new Saver(archive, config, { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry, tmpDir: archive.tmpDir, out: config.out });
-  const failures: ItemRecord[] = [];
-  const handled = new Set<string>();
-  const planOptions: PlanOptions = { types: config.types, includeReposts: config.includeReposts, since: config.since, until: config.until };
-  let requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
-  const mayRequest = () => requestsLeft-- > 0;
-
-  const emit = (record: ItemRecord) => {
-    if (record.status === 'failed') failures.push(record);
-    progress[record.status] += 1;
-    if (record.bytes !== undefined && record.status === 'downloaded') progress.bytes += record.bytes;
+  const client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, dispatcher: session.dispatcher, retry: session.retry });
+  const queue = new DownloadQueue(config.concurrency, hooks.signal);
+  let rateLimited: RateLimitedError | undefined;
+  const save: SaveContext = {
+    archive,
+    fetch: { dispatcher: session.dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry: session.retry, tmpDir: archive.tmpDir, out: config.out },
+    filename: config.filename,
+    dryRun: config.dryRun,
+    onRateLimited: (error) => (rateLimited ??= error),
+  };
+  const items = new ItemHandler(config, archive, queue, save, (record) => {
     progress.cents = client.cost.cents;
     hooks.emit(record);
     hooks.reporter.progress(progress);
-  };
-
-  const handleItem = (item: MediaItem, seenOnPage: boolean) => {
-    const key = item.media.media_key;
-    if (handled.has(key)) return;
-    const plan = planItem(item, planOptions);
-    // A pending item that today's filters leave out waits, silently, for a run that wants it.
-    if (plan.kind === 'skip' && !seenOnPage) return;
-    handled.add(key);
-    progress.found += 1;
-    if (plan.kind === 'skip') return emit(toRecord(item, 'skipped', { reason: plan.reason }));
-    const archived = archive.files.get(key);
-    if (archived && !archived.upgradable) {
-      saver.schedule(archived.bytes, async () => {
-        if (await isIntact(config.out, archived)) return emit(toRecord(item, 'exists', { file: archived }));
-        archive.forgetFile(key);
-        emit(await saver.save(plan));
-      });
-      return;
-    }
-    if (config.dryRun) return emit(toRecord(item, 'planned'));
-    saver.schedule(estimatedBytes(plan), async () => emit(await saver.save(plan)));
-  };
+  });
+  const progress = items.progress;
+  let requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
+  const mayRequest = () => requestsLeft-- > 0;
 
   let scan: ScanState | undefined;
+  let stop: StopReason | undefined;
   let error: XmdError | undefined;
   try {
     checkArchivedFiles(archive);
-    for (const item of archive.pending()) handleItem(item, false);
+    for (const item of archive.pending()) items.handle(item, false);
     const userId = await resolveUser(config, archive, client, mayRequest);
     scan = archive.scanOf(userId);
-    await scanUser(scan, {
-      client,
+    const pager = pages(scan, {
+      source: client,
       userId,
       pageSize: config.pageSize,
       full: config.full,
       since: config.since,
+      factsOf: tweetFacts,
       mayRequest,
       signal: hooks.signal,
-      warn: (m) => hooks.reporter.notice(m),
-      saveScan: (s) => archive.saveScan(userId, s),
-      onTweets: (tweets) => {
-        progress.pages += 1;
-        const found = tweets.map((tweet) => normalizeTweet(tweet));
-        archive.discover(found.flatMap((f) => f.items));
-        for (const { items, problems } of found) {
-          for (const problem of problems) emit(problemRecord(problem));
-          for (const item of items) handleItem(item, true);
-        }
-      },
+      warn: notice,
     });
+    for (let step = await pager.next(); ; step = await pager.next()) {
+      if (step.done) {
+        stop = step.value;
+        break;
+      }
+      progress.pages += 1;
+      scan = step.value.scan;
+      const found = step.value.tweets.map((tweet) => normalizeTweet(tweet));
+      archive.recordPage(userId, found.flatMap((f) => f.items), scan);
+      for (const { items: pageItems, problems } of found) {
+        for (const problem of problems) items.emit(problemRecord(problem));
+        for (const item of pageItems) items.handle(item, true);
+      }
+    }
   } catch (caught) {
     if (!hooks.signal.aborted) {
       // A usage problem found late (an unknown handle) is still a usage error, not a run summary.
       if (!(caught instanceof XmdError) || caught instanceof UsageError) {
-        await saver.drain().finally(() => finish(archive, dispatcher, release));
+        await queue.drain().finally(() => session.close());
         throw caught;
       }
       error = caught;
+      stop = stopFor(caught);
     }
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
   try {
-    await saver.drain();
+    await queue.drain();
   } finally {
-    await finish(archive, dispatcher, release);
+    await session.close();
   }
+  if (hooks.signal.aborted) stop = 'interrupted';
   progress.cents = client.cost.cents;
-  error ??= saver.rateLimited;
-  return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, error, failures, interrupted: hooks.signal.aborted };
+  error ??= rateLimited;
+  return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, stop, error, failures: items.failures, interrupted: hooks.signal.aborted };
 }
 
+/** Each media item once per run: planned, then skipped, queued, or recorded as planned. */
+class ItemHandler {
+  readonly progress: Progress = emptyProgress();
+  readonly failures: ItemRecord[] = [];
+  private readonly handled = new Set<string>();
+  private readonly planOptions: PlanOptions;
 
-function lockArchive(out: string): () => void {
-  try {
-    return acquireLock(path.join(out, STATE_DIR), out);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EEXIST') {
-      throw new UsageError(`cannot use --out ${out}: ${code}; pick a folder you can write to`);
-    }
-    throw error;
+  constructor(
+    config: Config,
+    private readonly archive: Archive,
+    private readonly queue: DownloadQueue,
+    private readonly save: SaveContext,
+    private readonly report: (record: ItemRecord) => void,
+  ) {
+    this.planOptions = { types: config.types, includeReposts: config.includeReposts, since: config.since, until: config.until };
+  }
+
+  emit(record: ItemRecord): void {
+    if (record.status === 'failed') this.failures.push(record);
+    this.progress[record.status] += 1;
+    if (record.bytes !== undefined && record.status === 'downloaded') this.progress.bytes += record.bytes;
+    this.report(record);
+  }
+
+  /** `seenOnPage`: found by this run's paging, rather than left pending by an earlier run. */
+  handle(item: MediaItem, seenOnPage: boolean): void {
+    const key = item.media.media_key;
+    if (this.handled.has(key)) return;
+    const plan = planItem(item, this.planOptions);
+    // A pending item that today's filters leave out waits, silently, for a run that wants it.
+    if (plan.kind === 'skip' && !seenOnPage) return;
+    this.handled.add(key);
+    this.progress.found += 1;
+    if (plan.kind === 'skip') return this.emit(toRecord(item, 'skipped', { reason: plan.reason }));
+    const archived = this.archive.files.get(key);
+    // A dry run has nothing to queue unless there is a file to check.
+    if (this.save.dryRun && (archived === undefined || archived.upgradable)) return this.emit(toRecord(item, 'planned'));
+    this.queue.schedule(archived?.bytes ?? estimatedBytes(plan), async () => this.emit(await saveItem(plan, this.save)));
   }
 }
 
-async function finish(archive: Archive, dispatcher: Dispatcher, release: () => void): Promise<void> {
-  archive.close();
-  release();
-  await dispatcher.close().catch(() => undefined);
+function stopFor(error: XmdError): StopReason {
+  if (error instanceof ApiCreditsError) return 'out-of-credits';
+  if (error instanceof ApiAuthError) return 'key-rejected';
+  if (error instanceof RateLimitedError) return 'rate-limited';
+  if (error instanceof PayloadError) return 'unreadable-page';
+  return 'api-failed';
 }
 
 async function resolveUser(config: Config, archive: Archive, client: ApiClient, mayRequest: () => boolean): Promise<string> {

@@ -61,6 +61,7 @@ export interface FileSource {
 export type Plan =
   | { kind: 'download'; item: MediaItem; sources: FileSource[]; ext: string | undefined }
   | { kind: 'skip'; item: MediaItem; reason: string };
+export type DownloadPlan = Extract<Plan, { kind: 'download' }>;
 
 /** A file in the archive: written only after it was verified and renamed into place. */
 export interface ArchivedFile {
@@ -102,9 +103,50 @@ export interface ScanState {
   pages: number;
 }
 
+/** Why a user's paging stopped: the pager's own reasons, or the API error that cut it short. */
+export type StopReason =
+  | 'caught-up'
+  | 'history-complete'
+  | 'since'
+  | 'max-pages'
+  | 'token-loop'
+  | 'interrupted'
+  | 'out-of-credits'
+  | 'key-rejected'
+  | 'rate-limited'
+  | 'api-failed'
+  | 'unreadable-page';
+
+/** What the pager needs to know of a tweet; the media layer works it out (see tweetFacts). */
+export interface TweetFacts {
+  id: bigint | undefined;
+  /** Creation time, epoch ms. */
+  time: number | undefined;
+}
+
 export interface Gap {
   token: string;
   floor?: string;
   /** Creation time of the tweet just above the gap: nothing in it is newer (lets --since skip it). */
   notAfter?: string;
+}
+
+/** The API key: printed, logged or serialized it shows only `[redacted]`. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[redacted]';
+  }
 }

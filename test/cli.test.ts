@@ -49,7 +49,7 @@ describe('output modes', () => {
     expect(ndjson(result.stdout).map((r) => r['status'])).toEqual(Array(7).fill('planned'));
     expect(result.stderr).toBe(
       'dry run: 7 files to download (sizes unknown: the API does not tell them), 0 already archived, 0 skipped · 3 API requests, $0.03\n' +
-        'pages fetched here are remembered: the real run pays only for pages not fetched yet\nhistory: complete\n',
+        'pages fetched here are remembered: the real run pays only for pages not fetched yet\nhistory: complete · stopped: end of history\n',
     );
     expect(server.cdnRequests()).toHaveLength(0);
     expect(mediaFiles(out)).toEqual([]);
@@ -198,7 +198,7 @@ describe('on a terminal', () => {
       const after = await until((text) => text.includes('EXIT='));
       expect(after.split('\n').filter((line) => line.trim() !== '')).toEqual([
         'saved 7 files (60.1 KB), 0 already archived, 0 skipped, 0 failed · 3 API requests, $0.03',
-        'history: complete',
+        'history: complete · stopped: end of history',
         'EXIT=0',
       ]);
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplate, DEFAULT_FILENAME, disambiguate, renderFilename } from '../src/media/filename.js';
+import { disambiguate } from '../src/archive/files.js';
+import { checkTemplate, DEFAULT_FILENAME, renderFilename } from '../src/media/filename.js';
 import type { MediaItem, TweetContext } from '../src/types.js';
 
 const ITEM: MediaItem = {

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Archive } from '../src/archive/state.js';
+import { DownloadQueue } from '../src/download/queue.js';
+import { estimatedBytes } from '../src/download/save.js';
 import { planItem } from '../src/media/plan.js';
-import { createDispatcher } from '../src/net/http.js';
-import { WaitBudget } from '../src/net/retry.js';
-import { estimatedBytes, Saver } from '../src/queue.js';
 import type { MediaItem } from '../src/types.js';
-import { tempDir } from './helpers/cli.js';
 
-function saver(concurrency: number, signal = new AbortController().signal): Saver {
-  const out = tempDir();
-  const archive = Archive.open(out, true);
-  return new Saver(archive, { out, filename: '{tweet_id}_{n}.{ext}', concurrency }, {
-    dispatcher: createDispatcher(1000, concurrency),
-    allowHosts: [],
-    timeoutMs: 1000,
-    retry: { retries: 0, budget: new WaitBudget(0), signal, notice: () => undefined },
-    tmpDir: archive.tmpDir,
-    out,
-  });
+function saver(concurrency: number, signal = new AbortController().signal): DownloadQueue {
+  return new DownloadQueue(concurrency, signal);
 }
 
 /** A task that records its start and finishes when the test lets it. */

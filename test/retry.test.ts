@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors, request, Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { RateLimitedError } from '../src/errors.js';
+import { RateLimitedError, TransientError } from '../src/errors.js';
 import {
   backoffMs,
   isRetryableStatus,
@@ -10,7 +10,6 @@ import {
   MAX_DELAY_MS,
   parseRetryAfter,
   retryAfterFromBody,
-  TransientError,
   WaitBudget,
   withRetries,
   type RetryContext,

@@ -1,8 +1,8 @@
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { Secret } from '../config.js';
-import { ApiAuthError, ApiCreditsError, ApiFailedError, PayloadError } from '../errors.js';
-import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, retryAfterFromBody, TransientError, withRetries, type RetryContext } from '../net/retry.js';
+import { ApiAuthError, ApiCreditsError, ApiFailedError, NotFoundError, PayloadError, TokenRejectedError, TransientError } from '../errors.js';
+import { isRetryableStatus, isTransientNetworkError, networkMessage, parseRetryAfter, retryAfterFromBody, withRetries, type RetryContext } from '../net/retry.js';
+import type { Secret } from '../types.js';
 import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody } from './schema.js';
 
 export interface ApiClientOptions {
@@ -44,7 +44,7 @@ export class ApiClient {
       const details = await this.call('GET', `/user/details?username=${encodeURIComponent(handle)}`, undefined, UserDetailsSchema, `@${handle}`);
       return details.user_id;
     } catch (error) {
-      if (error instanceof NotFound) return undefined;
+      if (error instanceof NotFoundError) return undefined;
       throw error;
     }
   }
@@ -118,7 +118,7 @@ export class ApiClient {
       const retryAfterMs = parseRetryAfter(retryAfter) ?? retryAfterFromBody(body?.error?.retryAfter);
       return new TransientError(`HTTP ${status}${code ? ` ${code}` : ''}`, { status, retryAfterMs });
     }
-    if (status === 404 && path === '/user/details') return new NotFound();
+    if (status === 404 && path === '/user/details') return new NotFoundError(`no such user: ${what}`);
     const message = body?.error?.message ?? code;
     const text422 = `the API refused the request to ${path} (${what}, HTTP 422): ${detailOf(body?.detail)}`;
     const textOther = `the API answered HTTP ${status} to ${path} (${what})${message ? `: ${message}` : ''}`;
@@ -127,17 +127,7 @@ export class ApiClient {
   }
 }
 
-class NotFound extends Error {}
-
 const REJECTED_TOKEN_STATUS = new Set([400, 404, 410, 422]);
-
-/**
- * The API would not continue from a continuation token (expired, or unknown to it). The pager
- * recovers when the token was one an earlier run saved; otherwise it ends the run (exit 4).
- */
-export class TokenRejectedError extends ApiFailedError {
-  override name = 'TokenRejectedError';
-}
 
 function detailOf(detail: unknown): string {
   if (Array.isArray(detail)) {
@@ -152,14 +142,4 @@ function detailOf(detail: unknown): string {
       .join('; ');
   }
   return typeof detail === 'string' ? detail : JSON.stringify(detail ?? 'no detail');
-}
-
-export function networkMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const causeCode = error.cause instanceof Error ? (error.cause as { code?: unknown }).code : undefined;
-    const shown = typeof code === 'string' ? code : typeof causeCode === 'string' ? causeCode : undefined;
-    return shown && !error.message.startsWith(shown) ? `${shown}: ${error.message}` : error.message;
-  }
-  return String(error);
 }

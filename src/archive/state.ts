@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, UsageError, XmdError } from '../errors.js';
-import { disambiguate } from '../media/filename.js';
+import { ArchiveWriteError, UsageError } from '../errors.js';
+import { disambiguate } from './files.js';
 import type { ArchivedFile, MediaItem, ScanState } from '../types.js';
 
 /**
@@ -103,6 +103,12 @@ export class Archive {
       this.apply(entry);
       this.staged.push(entry);
     }
+  }
+
+  /** A page's media and the paging progress past it, in one line: a crash keeps both or neither. */
+  recordPage(userId: string, items: readonly MediaItem[], scan: ScanState): void {
+    this.discover(items);
+    this.saveScan(userId, scan);
   }
 
   /** Journal a file that was verified and renamed into place. */
@@ -240,20 +246,6 @@ export class Archive {
 }
 
 /** fs.writeSync may write less than asked (a full disk, a signal): loop until all is out. */
-/** The journal cannot be written (a full disk, most often): the run stops paging and exits 1. */
-export class ArchiveWriteError extends XmdError {
-  override name = 'ArchiveWriteError';
-  constructor(journal: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    super(
-      'E_ARCHIVE_WRITE',
-      ExitCode.itemsFailed,
-      `cannot write ${journal} (${typeof code === 'string' ? code : String(cause)}); free some space and run again: nothing recorded so far is lost`,
-      { cause },
-    );
-  }
-}
-
 function writeAll(fd: number, text: string): void {
   const buffer = Buffer.from(text);
   for (let at = 0; at < buffer.length; ) at += fs.writeSync(fd, buffer, at);

@@ -58,9 +58,3 @@ export function sanitizeComponent(value: string): string {
   }
   return safe;
 }
-
-/** `a/b.jpg` → `a/b~<key>.jpg`: the way out when two items would share one path. */
-export function disambiguate(relPath: string, mediaKey: string): string {
-  const ext = path.posix.extname(relPath);
-  return `${relPath.slice(0, relPath.length - ext.length)}~${sanitizeComponent(mediaKey)}${ext}`;
-}

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimitedError } from '../errors.js';
+import { setTimeout as timersSleep } from 'node:timers/promises';
+import { RateLimitedError, TransientError } from '../errors.js';
 
 /**
  * One retry policy for API calls and file transfers: which failures are worth another try,
@@ -39,18 +39,6 @@ export const MAX_DELAY_MS = 20_000;
 /** Waits longer than this are announced, so a silent pause is never mistaken for a hang. */
 const ANNOUNCE_WAIT_MS = 5_000;
 
-/** A failure that may succeed if tried again: a retryable status, or a connection-level error. */
-export class TransientError extends Error {
-  override name = 'TransientError';
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
-  constructor(message: string, options: { status?: number; retryAfterMs?: number | undefined; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.status = options.status;
-    this.retryAfterMs = options.retryAfterMs;
-  }
-}
-
 /** 408, 425, 429 and 5xx; 501 and 505 say the server will never do it, so they are final. */
 export function isRetryableStatus(status: number): boolean {
   if (status === 408 || status === 425 || status === 429) return true;
@@ -66,6 +54,17 @@ export function isTransientNetworkError(error: unknown): boolean {
     if (e instanceof AggregateError && e.errors.some((inner) => isTransientNetworkError(inner))) return true;
   }
   return false;
+}
+
+/** An error's stable code and message, never the request it may carry (and so never the key). */
+export function networkMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const causeCode = error.cause instanceof Error ? (error.cause as { code?: unknown }).code : undefined;
+    const shown = typeof code === 'string' ? code : typeof causeCode === 'string' ? causeCode : undefined;
+    return shown && !error.message.startsWith(shown) ? `${shown}: ${error.message}` : error.message;
+  }
+  return String(error);
 }
 
 /**
@@ -119,6 +118,13 @@ export interface RetryContext {
   budget: WaitBudget;
   signal: AbortSignal;
   notice: (message: string) => void;
+  /** How a wait is spent: real time by default; tests pass one that records the delays. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Wait `ms`, or reject as soon as `signal` aborts. */
+export function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return timersSleep(ms, undefined, { signal });
 }
 
 /**
@@ -144,7 +150,7 @@ export async function withRetries<T>(what: string, context: RetryContext, attemp
         waitMs = Math.min(error.retryAfterMs ?? backoffMs(failures), MAX_RETRY_AFTER_MS);
       }
       if (waitMs >= ANNOUNCE_WAIT_MS) context.notice(`${what}: ${error.message}; waiting ${Math.round(waitMs / 1000)}s before trying again`);
-      await sleep(waitMs, undefined, { signal: context.signal });
+      await (context.sleep ?? realSleep)(waitMs, context.signal);
     }
   }
 }

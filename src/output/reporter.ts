@@ -1,5 +1,5 @@
 import type { Ora } from 'ora';
-import type { ScanState } from '../types.js';
+import { formatBytes, formatDollars } from './summary.js';
 
 /** Counts the run keeps as it goes; the spinner shows them, the summary closes with them. */
 export interface Progress {
@@ -74,46 +74,4 @@ class SpinnerReporter implements Reporter {
   stop(): void {
     this.spinner.stop();
   }
-}
-
-export interface SummaryFacts {
-  progress: Progress;
-  requests: number;
-  cents: number;
-  scan: ScanState | undefined;
-  dryRun: boolean;
-  failures: readonly { media_key?: string; tweet_id?: string; reason?: string }[];
-}
-
-/** The closing lines on stderr: what was saved, what it cost, where history stands. */
-export function formatSummary(facts: SummaryFacts): string {
-  const p = facts.progress;
-  const lines: string[] = [];
-  const cost = `${facts.requests} API request${facts.requests === 1 ? '' : 's'}, ${formatDollars(facts.cents)}`;
-  if (facts.dryRun) {
-    // The API gives no file sizes, and asking the CDN for each would cost a request per file.
-    lines.push(`dry run: ${p.planned} files to download (sizes unknown: the API does not tell them), ${p.exists} already archived, ${p.skipped} skipped · ${cost}`);
-    lines.push('pages fetched here are remembered: the real run pays only for pages not fetched yet');
-  } else {
-    lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
-  }
-  if (facts.scan) lines.push(`history: ${facts.scan.complete ? 'complete' : `${facts.scan.pages} page${facts.scan.pages === 1 ? '' : 's'} fetched, more remain`}`);
-  for (const f of facts.failures.slice(0, 20)) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
-  if (facts.failures.length > 20) lines.push(`failed: … and ${facts.failures.length - 20} more (see --json)`);
-  return `${lines.join('\n')}\n`;
-}
-
-export function formatDollars(cents: number): string {
-  return `$${(cents / 100).toFixed(2)}`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }

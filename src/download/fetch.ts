@@ -1,11 +1,12 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
-import { networkMessage } from './api/client.js';
-import { displayUrl, refusalOf } from './net/http.js';
-import { isRetryableStatus, isTransientNetworkError, parseRetryAfter, TransientError, withRetries, type RetryContext } from './net/retry.js';
-import type { FileSource } from './types.js';
+import { hashFile } from '../archive/files.js';
+import { TransferError, TransientError } from '../errors.js';
+import { displayUrl, refusalOf } from '../net/http.js';
+import { isRetryableStatus, isTransientNetworkError, networkMessage, parseRetryAfter, withRetries, type RetryContext } from '../net/retry.js';
+import type { FileSource } from '../types.js';
 
 /**
  * One file from X's CDN to disk: streamed into a temp file while hashed, checked against
@@ -13,7 +14,7 @@ import type { FileSource } from './types.js';
  * A failure never leaves a partial file at the final path.
  */
 
-export interface DownloadContext {
+export interface FetchContext {
   dispatcher: Dispatcher;
   allowHosts: readonly string[];
   timeoutMs: number;
@@ -41,17 +42,6 @@ export interface SavedFile {
   upgradable: boolean;
 }
 
-/** A failure that no retry can mend: the item is recorded as failed with this reason. */
-export class TransferFailed extends Error {
-  override name = 'TransferFailed';
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
 const MAX_REDIRECTS = 5;
 const EXT_BY_TYPE: Record<string, string> = {
   'image/jpeg': 'jpg',
@@ -61,8 +51,8 @@ const EXT_BY_TYPE: Record<string, string> = {
   'video/mp4': 'mp4',
 };
 
-/** Try each source in turn (404 → next size); returns the saved file or throws TransferFailed. */
-export async function downloadFile(file: FileRequest, context: DownloadContext): Promise<SavedFile> {
+/** Try each source in turn (404 → next size); returns the saved file or throws TransferError. */
+export async function fetchFile(file: FileRequest, context: FetchContext): Promise<SavedFile> {
   let upgradable = false;
   let lastError: unknown;
   for (const [index, source] of file.sources.entries()) {
@@ -73,7 +63,7 @@ export async function downloadFile(file: FileRequest, context: DownloadContext):
     } catch (error) {
       if (context.retry.signal.aborted) throw error;
       lastError = error;
-      if (error instanceof TransferFailed && error.status === 404 && source.fallbackOn404 && !isLast) continue;
+      if (error instanceof TransferError && error.status === 404 && source.fallbackOn404 && !isLast) continue;
       // The better size failed for a passing reason: take the next one now, try again next run.
       if (error instanceof TransientError && source.fallbackOn404 && !isLast) {
         upgradable = true;
@@ -82,15 +72,15 @@ export async function downloadFile(file: FileRequest, context: DownloadContext):
       break;
     }
   }
-  if (lastError instanceof TransferFailed) throw lastError;
+  if (lastError instanceof TransferError) throw lastError;
   if (lastError instanceof TransientError) {
     const { retries } = context.retry;
-    throw new TransferFailed(`${lastError.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`);
+    throw new TransferError(`${lastError.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`);
   }
   throw lastError;
 }
 
-async function fetchSource(file: FileRequest, source: FileSource, context: DownloadContext): Promise<SavedFile> {
+async function fetchSource(file: FileRequest, source: FileSource, context: FetchContext): Promise<SavedFile> {
   const temp = path.join(context.tmpDir, `${file.mediaKey.replace(/[^\w-]/g, '_')}.part`);
   try {
     const resume: ResumeState = { validator: undefined };
@@ -98,13 +88,13 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Downl
     const ext = file.ext ?? EXT_BY_TYPE[done.contentType.split(';')[0]?.trim().toLowerCase() ?? ''] ?? 'bin';
     const relPath = file.pathFor(ext);
     const target = path.join(context.out, relPath);
-    if (!target.startsWith(context.out + path.sep)) throw new TransferFailed(`refusing to write outside --out: ${relPath}`);
+    if (!target.startsWith(context.out + path.sep)) throw new TransferError(`refusing to write outside --out: ${relPath}`);
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await fs.promises.rename(temp, target);
     if (file.mtime) await fs.promises.utimes(target, file.mtime, file.mtime);
-    // The file's bytes were fsynced before the rename; the folder is not (0.13 s of CPU per GB on
-    // an archive of photos): the journal row that follows is not fsynced either, and after a power
-    // loss that forgot the rename, the next run sees the file missing and fetches it again.
+    // The file's bytes were fsynced before the rename; the folder is not (see bench/README.md): the
+    // journal row that follows is not fsynced either, and after a power loss that forgot the
+    // rename, the next run sees the file missing and fetches it again.
     return { path: relPath, bytes: done.bytes, sha256: done.sha256, source_url: done.finalUrl, quality: source.quality, upgradable: false };
   } finally {
     await fs.promises.rm(temp, { force: true });
@@ -129,14 +119,14 @@ interface Transferred {
  * the file over. The file on disk, not a counter, says where the rest starts: each chunk is
  * written before the next is read, and a cut trims the file to exactly what was read.
  */
-async function transfer(url: string, temp: string, retrying: boolean, resume: ResumeState, context: DownloadContext): Promise<Transferred> {
+async function transfer(url: string, temp: string, retrying: boolean, resume: ResumeState, context: FetchContext): Promise<Transferred> {
   const partial = retrying ? await hashFile(temp) : undefined;
   const prefix = partial && partial.bytes > 0 ? partial : undefined;
   const resumeFrom = prefix?.bytes ?? 0;
   // Opened before the request, so the body is read the moment it arrives: when the connection
   // then fails, undici discards what it still holds, and that would have to be fetched again.
   const handle = await fs.promises.open(temp, resumeFrom > 0 ? 'r+' : 'w').catch((error: unknown) => {
-    throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
+    throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
   });
   try {
     const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
@@ -152,7 +142,7 @@ async function transfer(url: string, temp: string, retrying: boolean, resume: Re
       await response.body.dump().catch(() => undefined);
       const retryAfterMs = parseRetryAfter(headers['retry-after']);
       if (isRetryableStatus(statusCode)) throw new TransientError(`HTTP ${statusCode} from ${hostOf(finalUrl)}`, { status: statusCode, retryAfterMs });
-      throw new TransferFailed(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
+      throw new TransferError(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
     }
     if (!resumed) resume.validator = strongValidator(headers);
     const length = lengthOf(headers['content-length']);
@@ -168,7 +158,7 @@ async function transfer(url: string, temp: string, retrying: boolean, resume: Re
     } catch (error) {
       response.body.destroy();
       await handle.truncate(bytes);
-      if (error instanceof TransferFailed) throw error;
+      if (error instanceof TransferError) throw error;
       if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(finalUrl)}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
       throw error;
     }
@@ -185,37 +175,18 @@ async function transfer(url: string, temp: string, retrying: boolean, resume: Re
   }
 }
 
-/**
- * A file's size and the sha256 state of its bytes (undefined if it does not exist). A cut
- * transfer's partial file resumes from it; an archived file is checked against it.
- */
-export async function hashFile(file: string): Promise<{ bytes: number; hash: Hash } | undefined> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return { bytes, hash };
-}
-
 /** GET with redirects followed by hand, so every hop is checked against the allowlist. */
 async function get(
   url: string,
   range: { from: number; validator: string | undefined } | undefined,
-  context: DownloadContext,
+  context: FetchContext,
 ): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
   // If-Range: should the file have changed since the cut, the server sends all of the new one.
   const headers: Record<string, string> = range ? { range: `bytes=${range.from}-`, ...(range.validator ? { 'if-range': range.validator } : {}) } : {};
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     const refusal = refusalOf(current, context.allowHosts);
-    if (refusal !== undefined) throw new TransferFailed(hop === 0 ? refusal : `redirected: ${refusal}`);
+    if (refusal !== undefined) throw new TransferError(hop === 0 ? refusal : `redirected: ${refusal}`);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(current, {
@@ -229,12 +200,12 @@ async function get(
     } catch (error) {
       if (isTransientNetworkError(error)) throw new TransientError(`${current.host}: ${networkMessage(error)}`);
       if (context.retry.signal.aborted) throw error;
-      throw new TransferFailed(`${current.host}: ${networkMessage(error)}`);
+      throw new TransferError(`${current.host}: ${networkMessage(error)}`);
     }
     const location = response.headers['location'];
     if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
       await response.body.dump().catch(() => undefined);
-      if (hop >= MAX_REDIRECTS) throw new TransferFailed(`too many redirects from ${displayUrl(new URL(url))}`);
+      if (hop >= MAX_REDIRECTS) throw new TransferError(`too many redirects from ${displayUrl(new URL(url))}`);
       current = resolveLocation(Array.isArray(location) ? (location[0] ?? '') : location, current);
       continue;
     }
@@ -246,20 +217,20 @@ function resolveLocation(location: string, base: URL): URL {
   try {
     return new URL(location, base);
   } catch {
-    throw new TransferFailed(`${base.host} redirected to an address that is not a URL`);
+    throw new TransferError(`${base.host} redirected to an address that is not a URL`);
   }
 }
 
 /**
  * Written here, synchronously, while the chunk is still in the CPU cache from the socket read:
- * a thread-pool write per chunk costs a hand-off each way and a cold copy, about a third more
- * CPU per GB. A page-cache write takes microseconds; curl and aria2c write the same way.
+ * a thread-pool write per chunk costs a hand-off each way and a cold copy (bench/README.md has
+ * the figures). A page-cache write takes microseconds; curl and aria2c write the same way.
  */
 function writeAt(fd: number, chunk: Buffer, position: number, temp: string): void {
   try {
     for (let offset = 0; offset < chunk.length; ) offset += fs.writeSync(fd, chunk, offset, chunk.length - offset, position + offset);
   } catch (error) {
-    throw new TransferFailed(`cannot write ${temp}: ${networkMessage(error)}`);
+    throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
   }
 }
 
