@@ -61,6 +61,7 @@ export async function* pages(start: ScanState, options: PagerOptions): AsyncGene
   const walker = new Walker(scan, options);
   const headEnd = yield* walker.walk(null, options.full ? undefined : scan.head, headAdvance(scan.head, scan.gaps));
   if (headEnd !== 'floor' && headEnd !== 'end') return headEnd;
+  let reachedEnd = headEnd === 'end';
 
   // Then the gaps, newest first; the last one without a floor is the history backfill. A gap
   // wholly older than --since is left for a run that wants it, without paying to look.
@@ -73,8 +74,9 @@ export async function* pages(start: ScanState, options: PagerOptions): AsyncGene
     }
     const end = yield* walker.fillGap(gap);
     if (end !== 'floor' && end !== 'end') return end;
+    reachedEnd ||= end === 'end';
   }
-  if (scan.complete) return 'history-complete';
+  if (reachedEnd) return 'history-complete';
   return skipped ? 'since' : 'caught-up';
 }
 
