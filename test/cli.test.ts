@@ -186,9 +186,11 @@ async function inTmux(server: ReplayServer, env: string, look: (screen: (colors?
   }
 }
 
-describe('on a terminal', () => {
-  const tmux = hasTmux() || process.env['CI'] === 'true';
+// On CI tmux is installed by .ci/run, so a missing one fails there instead of skipping.
+const tmux = hasTmux() || process.env['CI'] === 'true';
+if (!tmux) process.stderr.write('cli.test.ts: tmux is not installed; the terminal tests are skipped (apt-get install tmux)\n');
 
+describe('on a terminal', () => {
   it.runIf(tmux)('shows a colored spinner with live counts on stderr, then clears it and prints the summary', async () => {
     const server = await serve({ cdnLatencyMs: 300, apiLatencyMs: 200 });
     await inTmux(server, '', async (screen, until) => {

@@ -2,9 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type JournalState, readJournal } from './helpers/journal.js';
+import { deadPid, deferred, stallMp4Halfway, stallPage } from './helpers/faults.js';
+import { cdnKeys, expectOnly, expectSaved, pagesAsked } from './helpers/expect.js';
 import type { RecordedRequest, ReplayServer } from '../fixtures/replay-server.js';
-import { listFiles, tempDir, useReplayServers } from './helpers/cli.js';
-import { archive, cdnKeys, deadPid, deferred, expectOnly, expectSaved, readJournal, stallMp4Halfway, stallPage, tokens, type JournalState } from './helpers/archive.js';
+import { archiveRun, listFiles, tempDir, useReplayServers } from './helpers/cli.js';
 import { ALL, FILES, keysOf, MP4_FILE, onPages, T1, T2 } from './helpers/seed.js';
 
 /**
@@ -15,12 +17,12 @@ import { ALL, FILES, keysOf, MP4_FILE, onPages, T1, T2 } from './helpers/seed.js
 
 const serve = useReplayServers();
 
-/** The continuation tokens a rerun must ask for, given where the journal says paging stands. */
-function tokensStillDue(state: JournalState): (string | null)[] {
+/** The pages a rerun must ask for, given where the journal says paging stands. */
+function pagesStillDue(state: JournalState): number[] {
   const gap = state.scan?.gaps[0]?.token;
-  if (state.scan?.complete) return [null];
-  if (gap === T2) return [null, T2];
-  return [null, T1, T2];
+  if (state.scan?.complete) return [1];
+  if (gap === T2) return [1, 3];
+  return [1, 2, 3];
 }
 
 /** Files the journal does not record: the rerun fetches exactly these. */
@@ -33,9 +35,9 @@ async function expectRecovery(s: ReplayServer, out: string, state: JournalState)
   // What was recorded is really on disk, whole.
   for (const [, file] of state.files) expectSaved(s, out, [file.path]);
   s.resetStats();
-  const rerun = await archive(s, out);
+  const rerun = await archiveRun(s, out);
   expect(rerun.code, rerun.stderr).toBe(0);
-  expect(tokens(s)).toEqual(tokensStillDue(state));
+  expect(pagesAsked(s)).toEqual(pagesStillDue(state));
   expect(cdnKeys(s)).toEqual(keysOf(filesStillDue(state)));
   expect(rerun.stderr).toContain('history: complete');
   expectSaved(s, out, ALL);
@@ -48,7 +50,7 @@ async function expectRecovery(s: ReplayServer, out: string, state: JournalState)
 /** Runs the CLI and SIGKILLs it when `trigger` resolves; returns once it is dead. */
 async function killedAt(s: ReplayServer, out: string, trigger: Promise<void>, extra: string[] = []): Promise<void> {
   let child: ChildProcess | undefined;
-  const running = archive(s, out, extra, (c) => (child = c));
+  const running = archiveRun(s, out, extra, { onSpawn: (c) => (child = c) });
   await Promise.race([trigger, running]);
   child?.kill('SIGKILL');
   const result = await running;
@@ -110,7 +112,7 @@ describe('kill -9', () => {
   it('what killed runs leave behind (temp files, a compaction temp, half-taken locks) is cleared', async () => {
     const s = await serve();
     const out = tempDir();
-    expect((await archive(s, out, ['--max-pages', '1'])).code).toBe(0);
+    expect((await archiveRun(s, out, ['--max-pages', '1'])).code).toBe(0);
     const dead = await deadPid();
     const state = path.join(out, '.x-media-dump');
     fs.writeFileSync(path.join(state, 'tmp', '3_1513260697060364303.part'), 'half a photo');
@@ -119,9 +121,9 @@ describe('kill -9', () => {
     fs.writeFileSync(path.join(state, `lock.${dead}`), `${dead}\n`);
     fs.writeFileSync(path.join(state, `lock.${dead}.stale`), `${dead}\n`);
     s.resetStats();
-    const run = await archive(s, out);
+    const run = await archiveRun(s, out);
     expect(run.code, run.stderr).toBe(0);
-    expect(tokens(s)).toEqual([null, T1, T2]);
+    expect(pagesAsked(s)).toEqual([1, 2, 3]);
     expectSaved(s, out, ALL);
     expectOnly(out, ALL);
   });
@@ -131,7 +133,7 @@ describe('torn journal', () => {
   it('half a line at the end of the journal: the next run works and loses nothing that was complete', async () => {
     const s = await serve();
     const out = tempDir();
-    expect((await archive(s, out, ['--max-pages', '2'])).code).toBe(0);
+    expect((await archiveRun(s, out, ['--max-pages', '2'])).code).toBe(0);
     const journal = path.join(out, '.x-media-dump', 'journal.jsonl');
     const before = readJournal(out);
     expect(before.files.size).toBe(4);
@@ -139,10 +141,10 @@ describe('torn journal', () => {
     fs.appendFileSync(journal, line.slice(0, line.length >> 1));
 
     s.resetStats();
-    const run = await archive(s, out);
+    const run = await archiveRun(s, out);
     expect(run.code, run.stderr).toBe(0);
     // The saved token and the four recorded files survived the torn line.
-    expect(tokens(s)).toEqual([null, T2]);
+    expect(pagesAsked(s)).toEqual([1, 3]);
     expect(cdnKeys(s)).toEqual(keysOf(onPages(3)));
     expectSaved(s, out, ALL);
     expectOnly(out, ALL);

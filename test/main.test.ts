@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectMedia } from './helpers/archive.js';
+import { expectMedia } from './helpers/expect.js';
 import { mediaFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
 import { ALL, T1, T2 } from './helpers/seed.js';
 import { paginate, photoTweet, sha256, tweetIds, videoTweet } from './helpers/tweets.js';

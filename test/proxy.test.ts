@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { expectMedia } from './helpers/expect.js';
 import type { ReplayServer } from '../fixtures/replay-server.js';
-import { expectMedia } from './helpers/archive.js';
 import { startForwardProxy, type ForwardProxy } from './helpers/forward-proxy.js';
 import { runCli, serverArgs, tempDir, useReplayServers, type CliResult } from './helpers/cli.js';
 import { ALL, USER } from './helpers/seed.js';

@@ -145,9 +145,15 @@ describe('WaitBudget', () => {
 });
 
 describe('withRetries', () => {
-  const context = (over: Partial<RetryContext> = {}): RetryContext & { notices: string[] } => {
+  /** A retry context whose waits are recorded, not spent: `sleeps` lists each delay asked for. */
+  const context = (over: Partial<RetryContext> = {}): RetryContext & { notices: string[]; sleeps: number[] } => {
     const notices: string[] = [];
-    return { retries: 2, budget: new WaitBudget(60_000), signal: new AbortController().signal, notice: (m) => notices.push(m), notices, ...over };
+    const sleeps: number[] = [];
+    const sleep = async (ms: number, signal: AbortSignal) => {
+      signal.throwIfAborted();
+      sleeps.push(ms);
+    };
+    return { retries: 2, budget: new WaitBudget(60_000), signal: new AbortController().signal, notice: (m) => notices.push(m), sleep, notices, sleeps, ...over };
   };
   const transient = (status?: number, retryAfterMs?: number) => new TransientError('flaky', { ...(status === undefined ? {} : { status }), retryAfterMs });
 
@@ -205,15 +211,27 @@ describe('withRetries', () => {
 
   it('429s spend the wait budget, not the retries, and wait at least 1 s', async () => {
     let attempts = 0;
-    const started = Date.now();
-    const value = await withRetries('x', context({ retries: 0 }), async () => {
+    const ctx = context({ retries: 0 });
+    const value = await withRetries('x', ctx, async () => {
       attempts += 1;
       if (attempts === 1) throw transient(429, 0);
       return 'ok';
     });
     expect(value).toBe('ok');
     expect(attempts).toBe(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    expect(ctx.sleeps).toEqual([1000]);
+  });
+
+  it('waits what Retry-After asks: 1 s for a 429, capped at 60 s for a 503', async () => {
+    const ctx = context({ retries: 2 });
+    let attempts = 0;
+    await withRetries('x', ctx, async () => {
+      attempts += 1;
+      if (attempts === 1) throw transient(429, 1000);
+      if (attempts === 2) throw transient(503, 120_000);
+      return 'ok';
+    });
+    expect(ctx.sleeps).toEqual([1000, 60_000]);
   });
 
   it('announces a long wait, and an abort ends it', async () => {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { deadPid } from './helpers/faults.js';
 import { pinnedCount } from '../src/api/pager.js';
 import { acquireLock } from '../src/archive/lock.js';
 import { Archive, STATE_DIR } from '../src/archive/state.js';
 import { LockedError, UsageError } from '../src/errors.js';
 import type { ArchivedFile, MediaItem, ScanState } from '../src/types.js';
 import { listFiles, tempDir } from './helpers/cli.js';
-import { deadPid } from './helpers/archive.js';
 
 /** The journal and the lock, at the byte level: what a kill can leave and what is read back. */
 

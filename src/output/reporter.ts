@@ -36,7 +36,7 @@ export interface ReporterOptions {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Async: ora (and its dependencies, ~40 ms of CPU and ~10 MB) loads only for a terminal. */
+/** Async: ora and its dependencies (their start-up cost is in bench/README.md) load only for a terminal. */
 export async function createReporter(options: ReporterOptions): Promise<Reporter> {
   const { stream } = options;
   if (options.quiet) return { notice: () => undefined, progress: () => undefined, stop: () => undefined };

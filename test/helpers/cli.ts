@@ -60,6 +60,26 @@ export function useReplayServers(): (options?: ReplayServerOptions) => Promise<R
   };
 }
 
+/**
+ * The flags of an archive run of the seed user against a replay server, by preset: `strict`
+ * fails at the first transient error, `retrying` retries twice; both NDJSON, 5 s timeouts.
+ */
+export const PRESETS = {
+  strict: ['--retries', '0', '--timeout', '5', '--json'],
+  retrying: ['--retries', '2', '--timeout', '5', '--json'],
+} as const;
+
+export interface ArchiveRunOptions extends CliOptions {
+  preset?: keyof typeof PRESETS;
+  user?: string;
+}
+
+/** The one way tests run the main job: `--user <seed> --out <out>`, the server's args, a preset, then `extra`. */
+export function archiveRun(server: { apiBase: string; host: string }, out: string, extra: readonly string[] = [], options: ArchiveRunOptions = {}): Promise<CliResult> {
+  const { preset = 'strict', user = '96479162', ...cli } = options;
+  return runCli(['--user', user, '--out', out, ...serverArgs(server), ...PRESETS[preset], ...extra], cli);
+}
+
 /** The server args every archive run against the replay server needs. */
 export function serverArgs(server: { apiBase: string; host: string }): string[] {
   return ['--api-base', server.apiBase, '--allow-host', server.host];
@@ -94,12 +114,4 @@ export function listFiles(dir: string): string[] {
 /** The files a run saved under `dir` (relative paths, sorted): all but the state folder's. */
 export function mediaFiles(dir: string): string[] {
   return listFiles(dir).filter((f) => !f.startsWith('.x-media-dump/'));
-}
-
-/** Answer a request from a replay-server `handle` hook with a JSON body (or text); returns true. */
-export function answer(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
-  return true;
 }

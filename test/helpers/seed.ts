@@ -1,3 +1,5 @@
+import { loadFixtureMedia, loadFixturePages, type RecordedRequest } from '../../fixtures/replay-server.js';
+
 /** The seed user the replay server plays by default (fixtures/api/96479162), as the tests see it. */
 
 export const USER = '96479162';
@@ -22,3 +24,49 @@ export const MP4 = FILES[MP4_FILE]?.key ?? '';
 
 export const onPages = (...pages: number[]) => ALL.filter((name) => pages.includes(FILES[name]?.page ?? 0));
 export const keysOf = (names: readonly string[]) => names.map((n) => FILES[n]?.key ?? n).sort();
+
+/** The seed's pages as the replay server serves them (envelope and all): a fresh copy to change. */
+export function seedServerPages(): Record<string, unknown[]> {
+  return loadFixturePages();
+}
+
+/** The fixture pages as {results, token} (page 2's envelope opened). */
+export function seedPages(): { results: Record<string, unknown>[]; token: string }[] {
+  const pages = seedServerPages()[USER] ?? [];
+  return pages.map((p) => {
+    const body = p as { results?: Record<string, unknown>[]; continuation_token?: string; data?: { results: Record<string, unknown>[]; continuation_token: string } };
+    const inner = body.data ?? { results: body.results ?? [], continuation_token: body.continuation_token ?? '' };
+    return { results: inner.results, token: inner.continuation_token };
+  });
+}
+
+/** A tweet shaped like the fixture's, with its own id, date and one photo. */
+export function tweet(id: string, createdIso: string, photo: string): Record<string, unknown> {
+  const copy = structuredClone(seedPages()[0]?.results[0]) ?? {};
+  const url = `https://pbs.twimg.com/media/${photo}.jpg`;
+  copy['tweet_id'] = id;
+  copy['conversation_id'] = id;
+  copy['creation_date'] = createdIso;
+  copy['timestamp'] = Date.parse(createdIso) / 1000;
+  copy['media_url'] = [url];
+  const mediaId = (BigInt(id) - 5n).toString();
+  copy['extended_entities'] = { media: [{ id_str: mediaId, media_key: `3_${mediaId}`, media_url_https: url, type: 'photo', ext_media_availability: { status: 'Available' } }] };
+  return copy;
+}
+
+export function mediaWith(extra: Record<string, Buffer>): Map<string, Buffer> {
+  const media = loadFixtureMedia();
+  for (const [key, bytes] of Object.entries(extra)) media.set(key, bytes);
+  return media;
+}
+
+
+/**
+ * Which seed page a request asked for: 1, 2 (after T1), 3 (after T2), any other token by itself;
+ * 0 for anything that is not a media page (the CDN, /user/details).
+ */
+export function pageOf(req: RecordedRequest): number | string {
+  if (req.path === '/v1/x/user/medias') return 1;
+  if (req.path !== '/v1/x/user/medias/continuation') return 0;
+  return req.token === T1 ? 2 : req.token === T2 ? 3 : (req.token ?? 0);
+}
