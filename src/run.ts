@@ -8,10 +8,12 @@ import { ApiAuthError, ApiCreditsError, PayloadError, RateLimitedError, UsageErr
 import { DownloadQueue } from './download/queue.js';
 import { estimatedBytes, saveItem, type SaveContext } from './download/save.js';
 import { tweetFacts } from './media/facts.js';
+import { renderFilename } from './media/filename.js';
 import { normalizeTweet } from './media/normalize.js';
 import { planItem, type PlanOptions } from './media/plan.js';
 import { problemRecord, toRecord } from './output/records.js';
-import { emptyProgress, type Progress, type Reporter } from './output/reporter.js';
+import type { Reporter } from './output/reporter.js';
+import { emptyProgress, type Progress } from './output/summary.js';
 import { openSession } from './session.js';
 import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
@@ -52,7 +54,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   const save: SaveContext = {
     archive,
     fetch: { dispatcher: session.dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry: session.retry, tmpDir: archive.tmpDir, out: config.out },
-    filename: config.filename,
+    nameFor: (item, ext) => renderFilename(config.filename, item, ext),
     dryRun: config.dryRun,
     onRateLimited: (error) => (rateLimited ??= error),
   };

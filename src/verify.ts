@@ -44,7 +44,8 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   const save: SaveContext = {
     archive,
     fetch: { dispatcher: session.dispatcher, allowHosts: options.allowHosts, timeoutMs: options.timeoutMs, retry: session.retry, tmpDir: archive.tmpDir, out: options.out },
-    filename: '{media_key}.{ext}',
+    // Repairs go back to the path the file already has.
+    nameFor: (item, ext) => `${item.media.media_key}.${ext}`,
     dryRun: false,
     onRateLimited: () => undefined,
   };

@@ -1,17 +1,16 @@
 import type { Archive } from '../archive/state.js';
 import { isIntact } from '../archive/files.js';
 import { RateLimitedError, TransferError, XmdError } from '../errors.js';
-import { renderFilename } from '../media/filename.js';
 import { toRecord } from '../output/records.js';
-import type { ArchivedFile, DownloadPlan, ItemRecord } from '../types.js';
+import type { ArchivedFile, DownloadPlan, ItemRecord, MediaItem } from '../types.js';
 import { fetchFile, type FetchContext } from './fetch.js';
 
 /** What saving an item needs: the archive it is journaled in and how files are fetched. */
 export interface SaveContext {
   archive: Archive;
   fetch: FetchContext;
-  /** The --filename template. */
-  filename: string;
+  /** The path, relative to --out, a new file of this item gets once its extension is known. */
+  nameFor: (item: MediaItem, ext: string) => string;
   dryRun: boolean;
   /** The CDN's 429s outlasted --max-wait: the run ends with exit 4 once the queue is done. */
   onRateLimited: (error: RateLimitedError) => void;
@@ -46,7 +45,7 @@ export async function downloadItem(plan: DownloadPlan, context: SaveContext, kep
         mediaKey: key,
         sources: plan.sources,
         ext: plan.ext,
-        pathFor: (ext) => context.archive.pathFor(key, keptPath ?? renderFilename(context.filename, item, ext)),
+        pathFor: (ext) => context.archive.pathFor(key, keptPath ?? context.nameFor(item, ext)),
         mtime: item.tweet.created_at ? new Date(item.tweet.created_at) : undefined,
       },
       context.fetch,

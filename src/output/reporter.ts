@@ -1,22 +1,5 @@
 import type { Ora } from 'ora';
-import { formatBytes, formatDollars } from './summary.js';
-
-/** Counts the run keeps as it goes; the spinner shows them, the summary closes with them. */
-export interface Progress {
-  pages: number;
-  found: number;
-  downloaded: number;
-  exists: number;
-  planned: number;
-  skipped: number;
-  failed: number;
-  bytes: number;
-  cents: number;
-}
-
-export function emptyProgress(): Progress {
-  return { pages: 0, found: 0, downloaded: 0, exists: 0, planned: 0, skipped: 0, failed: 0, bytes: 0, cents: 0 };
-}
+import { formatBytes, formatDollars, type Progress } from './summary.js';
 
 /**
  * Where people see a run: a spinner on a terminal, a few plain lines in cron logs, nothing

@@ -1,5 +1,21 @@
 import type { ScanState, StopReason } from '../types.js';
-import type { Progress } from './reporter.js';
+
+/** Counts the run keeps as it goes; the spinner shows them, the summary closes with them. */
+export interface Progress {
+  pages: number;
+  found: number;
+  downloaded: number;
+  exists: number;
+  planned: number;
+  skipped: number;
+  failed: number;
+  bytes: number;
+  cents: number;
+}
+
+export function emptyProgress(): Progress {
+  return { pages: 0, found: 0, downloaded: 0, exists: 0, planned: 0, skipped: 0, failed: 0, bytes: 0, cents: 0 };
+}
 
 export interface SummaryFacts {
   progress: Progress;
