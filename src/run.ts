@@ -14,7 +14,7 @@ import { planItem, type PlanOptions } from './media/plan.js';
 import { problemRecord, toRecord } from './output/records.js';
 import type { Reporter } from './output/reporter.js';
 import { emptyProgress, type Progress } from './output/summary.js';
-import { openSession } from './session.js';
+import { openSession, type Session } from './session.js';
 import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
@@ -44,83 +44,116 @@ export interface RunResult {
 export async function runArchive(config: Config, hooks: RunHooks): Promise<RunResult> {
   const notice = (message: string) => hooks.reporter.notice(message);
   const session = openSession({ ...config, mustExist: false, signal: hooks.signal, notice });
-  const { archive } = session;
-  if (archive.droppedLines > 0) {
-    notice(`the archive journal had ${archive.droppedLines} unreadable line(s), left by a crash or a full disk mid-write; dropped, nothing complete was lost`);
+  if (session.archive.droppedLines > 0) {
+    notice(`the archive journal had ${session.archive.droppedLines} unreadable line(s), left by a crash or a full disk mid-write; dropped, nothing complete was lost`);
   }
-  const client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, dispatcher: session.dispatcher, retry: session.retry });
-  const queue = new DownloadQueue(config.concurrency, hooks.signal);
-  let rateLimited: RateLimitedError | undefined;
-  const save: SaveContext = {
-    archive,
-    fetch: { dispatcher: session.dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry: session.retry, tmpDir: archive.tmpDir, out: config.out },
-    nameFor: (item, ext) => renderFilename(config.filename, item, ext),
-    dryRun: config.dryRun,
-    onRateLimited: (error) => (rateLimited ??= error),
-  };
-  const items = new ItemHandler(config, archive, queue, save, (record) => {
-    progress.cents = client.cost.cents;
-    hooks.emit(record);
-    hooks.reporter.progress(progress);
-  });
-  const progress = items.progress;
-  let requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
-  const mayRequest = () => requestsLeft-- > 0;
-
-  let scan: ScanState | undefined;
-  let stop: StopReason | undefined;
-  let error: XmdError | undefined;
+  const run = new Run(config, hooks, session);
+  let paged: Paged;
   try {
-    checkArchivedFiles(archive);
-    for (const item of archive.pending()) items.handle(item, false);
-    const userId = await resolveUser(config, archive, client, mayRequest);
-    scan = archive.scanOf(userId);
-    const pager = pages(scan, {
-      source: client,
+    paged = await run.page();
+  } catch (error) {
+    // A usage problem found late (an unknown handle) or a bug: no summary, but finish cleanly.
+    await run.queue.drain().finally(() => session.close());
+    throw error;
+  }
+  // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
+  try {
+    await run.queue.drain();
+  } finally {
+    await session.close();
+  }
+  const { progress, failures } = run.items;
+  const { requests, cents } = run.client.cost;
+  progress.cents = cents;
+  const interrupted = hooks.signal.aborted;
+  return { ...paged, progress, requests, cents, failures, interrupted, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
+}
+
+interface Paged {
+  scan: ScanState | undefined;
+  stop: StopReason | undefined;
+  error: XmdError | undefined;
+}
+
+/** One run's working parts: the API client, the download queue and the per-item handling. */
+class Run {
+  readonly client: ApiClient;
+  readonly queue: DownloadQueue;
+  readonly items: ItemHandler;
+  rateLimited: RateLimitedError | undefined;
+  private requestsLeft: number;
+
+  constructor(
+    private readonly config: Config,
+    private readonly hooks: RunHooks,
+    private readonly session: Session,
+  ) {
+    const { archive, dispatcher, retry } = session;
+    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, dispatcher, retry });
+    this.queue = new DownloadQueue(config.concurrency, hooks.signal);
+    const save: SaveContext = {
+      archive,
+      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry, tmpDir: archive.tmpDir, out: config.out },
+      nameFor: (item, ext) => renderFilename(config.filename, item, ext),
+      dryRun: config.dryRun,
+      onRateLimited: (error) => (this.rateLimited ??= error),
+    };
+    this.items = new ItemHandler(config, archive, this.queue, save, (record) => {
+      this.items.progress.cents = this.client.cost.cents;
+      hooks.emit(record);
+      hooks.reporter.progress(this.items.progress);
+    });
+    this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** What earlier runs left pending, then the user's pages; an API error ends paging, not the run. */
+  async page(): Promise<Paged> {
+    const { archive } = this.session;
+    const paged: Paged = { scan: undefined, stop: undefined, error: undefined };
+    try {
+      checkArchivedFiles(archive);
+      for (const item of archive.pending()) this.items.handle(item, false);
+      const userId = await resolveUser(this.config, archive, this.client, this.mayRequest);
+      paged.scan = archive.scanOf(userId);
+      paged.stop = await this.pageUser(userId, (scan) => (paged.scan = scan));
+    } catch (error) {
+      if (this.hooks.signal.aborted) return paged;
+      if (!(error instanceof XmdError) || error instanceof UsageError) throw error;
+      paged.error = error;
+      paged.stop = stopFor(error);
+    }
+    return paged;
+  }
+
+  private readonly mayRequest = (): boolean => this.requestsLeft-- > 0;
+
+  /** Each page: normalized, journaled with the progress past it, then its items handled. */
+  private async pageUser(userId: string, onScan: (scan: ScanState) => void): Promise<StopReason> {
+    const { config, items } = this;
+    const pager = pages(this.session.archive.scanOf(userId), {
+      source: this.client,
       userId,
       pageSize: config.pageSize,
       full: config.full,
       since: config.since,
       factsOf: tweetFacts,
-      mayRequest,
-      signal: hooks.signal,
-      warn: notice,
+      mayRequest: this.mayRequest,
+      signal: this.hooks.signal,
+      warn: (message) => this.hooks.reporter.notice(message),
     });
-    for (let step = await pager.next(); ; step = await pager.next()) {
-      if (step.done) {
-        stop = step.value;
-        break;
-      }
-      progress.pages += 1;
-      scan = step.value.scan;
+    for (;;) {
+      const step = await pager.next();
+      if (step.done) return step.value;
+      items.progress.pages += 1;
+      onScan(step.value.scan);
       const found = step.value.tweets.map((tweet) => normalizeTweet(tweet));
-      archive.recordPage(userId, found.flatMap((f) => f.items), scan);
+      this.session.archive.recordPage(userId, found.flatMap((f) => f.items), step.value.scan);
       for (const { items: pageItems, problems } of found) {
         for (const problem of problems) items.emit(problemRecord(problem));
         for (const item of pageItems) items.handle(item, true);
       }
     }
-  } catch (caught) {
-    if (!hooks.signal.aborted) {
-      // A usage problem found late (an unknown handle) is still a usage error, not a run summary.
-      if (!(caught instanceof XmdError) || caught instanceof UsageError) {
-        await queue.drain().finally(() => session.close());
-        throw caught;
-      }
-      error = caught;
-      stop = stopFor(caught);
-    }
   }
-  // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
-  try {
-    await queue.drain();
-  } finally {
-    await session.close();
-  }
-  if (hooks.signal.aborted) stop = 'interrupted';
-  progress.cents = client.cost.cents;
-  error ??= rateLimited;
-  return { progress, requests: client.cost.requests, cents: client.cost.cents, scan, stop, error, failures: items.failures, interrupted: hooks.signal.aborted };
 }
 
 /** Each media item once per run: planned, then skipped, queued, or recorded as planned. */
