@@ -4,7 +4,7 @@ import { ApiClient } from './api/client.js';
 import { pages } from './api/pager.js';
 import type { Archive } from './archive/state.js';
 import type { Config } from './config.js';
-import { ApiAuthError, ApiCreditsError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
+import { ApiAuthError, ApiCreditsError, NotFoundError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
 import { estimatedBytes, saveItem, type SaveContext } from './download/save.js';
 import { tweetFacts } from './media/facts.js';
@@ -30,6 +30,8 @@ export interface RunResult {
   cents: number;
   scan: ScanState | undefined;
   stop: StopReason | undefined;
+  /** Media discovered that this run's filters want but that are not on disk yet. */
+  waiting: number;
   /** What ended paging early (credits, auth, rate limit, bad payload); downloads still finished. */
   error: XmdError | undefined;
   failures: ItemRecord[];
@@ -57,8 +59,10 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     throw error;
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
+  let waiting = 0;
   try {
     await run.queue.drain();
+    waiting = run.items.waiting();
   } finally {
     await session.close();
   }
@@ -66,7 +70,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   const { requests, cents } = run.client.cost;
   progress.cents = cents;
   const interrupted = hooks.signal.aborted;
-  return { ...paged, progress, requests, cents, failures, interrupted, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
+  return { ...paged, progress, requests, cents, failures, interrupted, waiting, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
 }
 
 interface Paged {
@@ -115,7 +119,13 @@ class Run {
       for (const item of archive.pending()) this.items.handle(item, false);
       const userId = await resolveUser(this.config, archive, this.client, this.mayRequest);
       paged.scan = archive.scanOf(userId);
-      paged.stop = await this.pageUser(userId, (scan) => (paged.scan = scan));
+      paged.stop = await this.pageUser(userId, (scan) => (paged.scan = scan)).catch(async (error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+        await this.confirmUser(userId);
+        return 'api-failed' as const;
+      });
+      // Nothing at all, ever, for an id never archived: a typo looks exactly like this.
+      if (paged.stop === 'history-complete' && paged.scan.head === undefined) await this.confirmUser(userId);
     } catch (error) {
       if (this.hooks.signal.aborted) return paged;
       if (!(error instanceof XmdError) || error instanceof UsageError) throw error;
@@ -126,6 +136,24 @@ class Run {
   }
 
   private readonly mayRequest = (): boolean => this.requestsLeft-- > 0;
+
+  /**
+   * One `/user/details?user_id=` request (remembered once it finds the user) tells an id that
+   * does not exist (exit 2) from an account with no media (a warning).
+   */
+  private async confirmUser(userId: string): Promise<void> {
+    const { archive } = this.session;
+    let name = [...archive.handles].find(([, id]) => id === userId)?.[0];
+    if (name === undefined) {
+      if (!this.mayRequest()) return;
+      const profile = await this.client.profile({ id: userId });
+      if (profile === undefined) throw new UsageError(`no such user: ${userId} (agntdata knows no X user with this id); check --user`);
+      // Remembered under its handle (or its id, which no handle lookup ever asks for).
+      name = profile.username?.toLowerCase() ?? userId;
+      archive.rememberHandle(name, userId);
+    }
+    this.hooks.reporter.notice(`${/^\d+$/.test(name) ? 'user ' : '@'}${name} has no media`);
+  }
 
   /** Each page: normalized, journaled with the progress past it, then its items handled. */
   private async pageUser(userId: string, onScan: (scan: ScanState) => void): Promise<StopReason> {
@@ -180,6 +208,15 @@ class ItemHandler {
     this.report(record);
   }
 
+  /** Items still without a file that this run's filters would download. */
+  waiting(): number {
+    let count = 0;
+    for (const item of this.archive.pending()) {
+      if (!this.archive.files.has(item.media.media_key) && planItem(item, this.planOptions).kind === 'download') count += 1;
+    }
+    return count;
+  }
+
   /** `seenOnPage`: found by this run's paging, rather than left pending by an earlier run. */
   handle(item: MediaItem, seenOnPage: boolean): void {
     const key = item.media.media_key;
@@ -211,7 +248,7 @@ async function resolveUser(config: Config, archive: Archive, client: ApiClient, 
   const known = archive.handles.get(handle);
   if (known) return known;
   if (!mayRequest()) throw new UsageError(`--max-pages leaves no request to look up @${handle}; pass the numeric id or raise --max-pages`);
-  const userId = await client.userIdOf(handle);
+  const userId = (await client.profile({ handle }))?.user_id;
   if (userId === undefined) throw new UsageError(`@${handle} does not exist on X (agntdata has no such user); check the handle`);
   archive.rememberHandle(handle, userId);
   return userId;

@@ -97,6 +97,10 @@ export type ItemRecord = Partial<Media> &
  */
 export interface ScanState {
   head?: string;
+  /** Creation time of the head tweet (ISO 8601). */
+  headTime?: string;
+  /** When the account was created (ISO 8601), as its tweets say: where the backfill must end. */
+  accountCreated?: string;
   gaps: Gap[];
   complete: boolean;
   /** Pages fetched for this user over all runs. */
@@ -110,6 +114,7 @@ export type StopReason =
   | 'since'
   | 'max-pages'
   | 'token-loop'
+  | 'no-progress'
   | 'interrupted'
   | 'out-of-credits'
   | 'key-rejected'
@@ -122,6 +127,8 @@ export interface TweetFacts {
   id: bigint | undefined;
   /** Creation time, epoch ms. */
   time: number | undefined;
+  /** When the tweet's author created the account, epoch ms, where the tweet says. */
+  authorCreated?: number | undefined;
 }
 
 export interface Gap {

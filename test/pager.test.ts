@@ -17,6 +17,7 @@ interface FakeTweet {
 }
 
 const t = (id: number, day = id): FakeTweet => ({ id: String(id), day });
+const day = (d: number) => new Date(Date.UTC(2022, 0, d)).toISOString();
 const factsOf = (raw: unknown): TweetFacts => {
   const tweet = raw as FakeTweet;
   return { id: BigInt(tweet.id), time: Date.UTC(2022, 0, tweet.day) };
@@ -74,7 +75,7 @@ describe('pager', () => {
     expect(run.stop).toBe('history-complete');
     expect(asked).toEqual([null, 'p2', 'p3']);
     expect(run.seen).toEqual([['9', '8'], ['7', '6'], ['5']]);
-    expect(run.scan).toEqual({ head: '9', gaps: [], complete: true, pages: 3 });
+    expect(run.scan).toEqual({ head: '9', headTime: day(9), gaps: [], complete: true, pages: 3 });
   });
 
   it('a rerun stops at the known head after one request: caught-up', async () => {
@@ -82,7 +83,7 @@ describe('pager', () => {
     const run = await drive({ head: '9', gaps: [], complete: true, pages: 3 }, source);
     expect(run.stop).toBe('caught-up');
     expect(asked).toEqual([null]);
-    expect(run.scan).toEqual({ head: '11', gaps: [], complete: true, pages: 4 });
+    expect(run.scan).toEqual({ head: '11', headTime: day(11), gaps: [], complete: true, pages: 4 });
   });
 
   it('pinned old tweets at the top of page 1 are not taken for the known head', async () => {
@@ -168,5 +169,41 @@ describe('pager', () => {
     expect(run.scan.gaps).toEqual([{ token: 'p5' }]);
     expect(run.scan.complete).toBe(false);
     expect(run.stop).toBe('max-pages');
+  });
+
+  it('an empty page in the middle of history is followed: the tweets behind it are paged', async () => {
+    const { source, asked } = api([[t(9), t(8)], [], [t(7), t(6)], [t(5)]]);
+    const run = await drive(fresh(), source);
+    expect(run.stop).toBe('history-complete');
+    expect(asked).toEqual([null, 'p2', 'p3', 'p4']);
+    expect(run.seen).toEqual([['9', '8'], [], ['7', '6'], ['5']]);
+    expect(run.scan.complete).toBe(true);
+  });
+
+  it('empty pages that keep carrying tokens end history after two more: at most two extra requests', async () => {
+    const chain = [[t(9)], ...Array.from({ length: 10 }, () => [])];
+    const { source, asked } = api(chain);
+    const run = await drive(fresh(), source);
+    expect(run.stop).toBe('history-complete');
+    expect(asked).toEqual([null, 'p2', 'p3', 'p4']);
+    expect(run.scan).toEqual({ head: '9', headTime: day(9), gaps: [], complete: true, pages: 4 });
+  });
+
+  it('pages that bring nothing new under fresh tokens stop after 3 in a row, keeping the gap', async () => {
+    let n = 0;
+    const source: PageSource = {
+      mediaPage: async (_user, token) => {
+        n += 1;
+        if (token === null) return { results: [t(9), t(8)], continuation_token: 'fresh1', costCents: undefined };
+        return { results: [t(7), t(6)], continuation_token: `fresh${n}`, costCents: undefined };
+      },
+    };
+    const run = await drive(fresh(), source);
+    expect(run.stop).toBe('no-progress');
+    // Page 1, the first page of 7 and 6 (new), then three that bring nothing new.
+    expect(n).toBe(5);
+    expect(run.warnings).toEqual(['3 pages in a row brought no tweet new to this run (the API may be looping); stopped paging, the rest is kept for a later run']);
+    expect(run.scan.complete).toBe(false);
+    expect(run.scan.gaps).toEqual([{ token: 'fresh5', notAfter: new Date(Date.UTC(2022, 0, 6)).toISOString() }]);
   });
 });

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ApiAuthError, ApiCreditsError, ApiFailedError, NotFoundError, PayloadError, TokenRejectedError, TransientError } from '../errors.js';
 import { isRetryableStatus, isTransientNetworkError, networkMessage, parseRetryAfter, retryAfterFromBody, withRetries, type RetryContext } from '../net/retry.js';
 import type { Secret } from '../types.js';
-import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody } from './schema.js';
+import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody, type Profile } from './schema.js';
 
 export interface ApiClientOptions {
   apiBase: string;
@@ -38,11 +38,11 @@ export class ApiClient {
     return this.call('POST', endpoint, body, PageSchema, `page ${pageNo}`);
   }
 
-  /** A handle's numeric id, via `GET /user/details`. Unknown handle → undefined. */
-  async userIdOf(handle: string): Promise<string | undefined> {
+  /** A user's profile by handle or by numeric id, via `GET /user/details`. Unknown user → undefined. */
+  async profile(user: { handle: string } | { id: string }): Promise<Profile | undefined> {
+    const [query, what] = 'handle' in user ? [`username=${encodeURIComponent(user.handle)}`, `@${user.handle}`] : [`user_id=${user.id}`, `user ${user.id}`];
     try {
-      const details = await this.call('GET', `/user/details?username=${encodeURIComponent(handle)}`, undefined, UserDetailsSchema, `@${handle}`);
-      return details.user_id;
+      return await this.call('GET', `/user/details?${query}`, undefined, UserDetailsSchema, what);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -51,26 +51,27 @@ export class ApiClient {
 
   private async call<S extends z.ZodType>(method: 'GET' | 'POST', endpoint: string, body: string | undefined, schema: S, what: string): Promise<z.output<S>> {
     const path = endpoint.split('?')[0] ?? endpoint;
-    let response: { text: string };
+    let json: unknown;
     try {
-      response = await withRetries(`${path} (${what})`, this.options.retry, async () => {
+      json = await withRetries(`${path} (${what})`, this.options.retry, async () => {
         const { statusCode, headers, text } = await this.send(method, endpoint, body);
-        if (statusCode >= 200 && statusCode < 300) return { text };
-        throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
+        if (statusCode < 200 || statusCode >= 300) throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new PayloadError(`the API sent malformed JSON for ${path} (${what}); try again later`);
+        }
+        // `{"success": false, …}` is a failure whatever the status: judged by its error code.
+        const failure = reportedFailure(parsed);
+        if (failure !== undefined) throw this.errorFor(CODE_STATUS[failure] ?? statusCode, headers['retry-after'], text, path, what);
+        return parsed;
       });
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       const retries = this.options.retry.retries;
       throw new ApiFailedError(`the API kept failing for ${path} (${what}): ${error.message}, ${retries} ${retries === 1 ? 'retry' : 'retries'} spent; the next run resumes`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(response.text);
-    } catch {
-      throw new PayloadError(`the API sent malformed JSON for ${path} (${what}); try again later`);
-    }
-    const credits = ApiErrorBodySchema.safeParse(json);
-    if (credits.success && credits.data.error?.code === 'INSUFFICIENT_CREDITS') throw new ApiCreditsError();
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new PayloadError(`the API sent a ${path} response we cannot read (${what}): ${describeIssues(parsed.error)}`);
     this.cost.requests += 1;
@@ -118,16 +119,34 @@ export class ApiClient {
       const retryAfterMs = parseRetryAfter(retryAfter) ?? retryAfterFromBody(body?.error?.retryAfter);
       return new TransientError(`HTTP ${status}${code ? ` ${code}` : ''}`, { status, retryAfterMs });
     }
-    if (status === 404 && path === '/user/details') return new NotFoundError(`no such user: ${what}`);
+    const tokenRejected = path === '/user/medias/continuation' && REJECTED_TOKEN_STATUS.has(status);
+    if (status === 404 && !tokenRejected && (path === '/user/details' || code === 'NOT_FOUND')) return new NotFoundError(`no such user: ${what}`);
     const message = body?.error?.message ?? code;
     const text422 = `the API refused the request to ${path} (${what}, HTTP 422): ${detailOf(body?.detail)}`;
-    const textOther = `the API answered HTTP ${status} to ${path} (${what})${message ? `: ${message}` : ''}`;
-    if (path === '/user/medias/continuation' && REJECTED_TOKEN_STATUS.has(status)) return new TokenRejectedError(status === 422 ? text422 : textOther);
+    const answered = status >= 200 && status < 300 ? `reported a failure${code ? ` (${code})` : ''}` : `answered HTTP ${status}`;
+    const textOther = `the API ${answered} to ${path} (${what})${message && message !== code ? `: ${message}` : ''}`;
+    if (tokenRejected) return new TokenRejectedError(status === 422 ? text422 : textOther);
     return new ApiFailedError(status === 422 ? text422 : textOther);
   }
 }
 
 const REJECTED_TOKEN_STATUS = new Set([400, 404, 410, 422]);
+
+/** agntdata's error codes, as the HTTP status each stands for when a 200 carries one. */
+const CODE_STATUS: Record<string, number> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  INSUFFICIENT_CREDITS: 402,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+};
+
+/** The error code of a body that says `success: false` (`''` when it gives none), else undefined. */
+function reportedFailure(json: unknown): string | undefined {
+  if (json === null || typeof json !== 'object' || (json as { success?: unknown }).success !== false) return undefined;
+  const parsed = ApiErrorBodySchema.safeParse(json);
+  return (parsed.success ? parsed.data.error?.code : undefined) ?? '';
+}
 
 function detailOf(detail: unknown): string {
   if (Array.isArray(detail)) {

@@ -37,16 +37,31 @@ export interface FetchedPage {
 
 /** A pinned or reposted old tweet can sit at the top of page 1: this many are not trusted there. */
 const MAX_PINNED = 3;
+/** Empty pages that still carry a token are followed this many times before history is called ended. */
+const EMPTY_PAGES_FOLLOWED = 2;
+/** Pages in a row that bring no tweet new to this walk before paging stops (the API may be looping). */
+const STALE_PAGES_LIMIT = 3;
 
 /** The reasons the pager itself stops for; errors from the API are thrown. */
-export type PagerStop = Extract<StopReason, 'caught-up' | 'history-complete' | 'since' | 'max-pages' | 'token-loop' | 'interrupted'>;
+export type PagerStop = Extract<StopReason, 'caught-up' | 'history-complete' | 'since' | 'max-pages' | 'token-loop' | 'no-progress' | 'interrupted'>;
 
-type WalkEnd = 'floor' | 'end' | 'since' | 'max-pages' | 'token-loop' | 'interrupted';
+type WalkEnd = 'floor' | 'end' | 'since' | 'max-pages' | 'token-loop' | 'no-progress' | 'interrupted';
+
+/** What one walk remembers from page to page, to tell the end of history from a stutter. */
+interface WalkMemory {
+  seenTokens: Set<string>;
+  seenTweets: Set<bigint>;
+  /** Empty pages in a row, each still carrying a token. */
+  empties: number;
+  /** Non-empty pages in a row without a tweet new to this walk. */
+  stale: number;
+}
 
 /** What one page told the walk: where to go next and how far the page reached. */
 interface PageFacts {
   next: string | null;
-  newest: bigint | undefined;
+  newest: { id: bigint; time: number | undefined } | undefined;
+  authorCreated: number | undefined;
   /** Creation time of the page's oldest trusted tweet: everything after it is no newer. */
   oldest: string | undefined;
   end: WalkEnd | undefined;
@@ -91,22 +106,25 @@ class Walker {
   async *walk(start: string | null, floor: string | undefined, advance: Advance): AsyncGenerator<FetchedPage, WalkEnd, void> {
     const { options, scan } = this;
     let token = start;
-    // Per walk: a walk restarted from page 1 sees the head scan's tokens again, legitimately.
-    const seenTokens = new Set<string>();
+    // Per walk: a walk restarted from page 1 sees the head scan's pages again, legitimately.
+    const memory: WalkMemory = { seenTokens: new Set(), seenTweets: new Set(), empties: 0, stale: 0 };
     for (;;) {
       if (options.signal.aborted) return 'interrupted';
       if (!options.mayRequest()) return 'max-pages';
       this.pageNo += 1;
       const page = await options.source.mediaPage(options.userId, token, options.pageSize, this.pageNo);
-      const facts = pageFacts(page, token, floor, options, seenTokens);
+      const facts = pageFacts(page, token, floor, options, memory);
       if (facts.end === 'token-loop') options.warn(`the API sent continuation token ${facts.next?.slice(0, 16) ?? ''}… twice; stopped paging to avoid a loop`);
+      if (facts.end === 'no-progress') {
+        options.warn(`${STALE_PAGES_LIMIT} pages in a row brought no tweet new to this run (the API may be looping); stopped paging, the rest is kept for a later run`);
+      }
       scan.pages += 1;
       advance(scan, facts);
       // The page's media and the progress past it are journaled together by the caller: after a
       // crash either both are known or the page is asked for again, never media lost.
       yield { pageNo: this.pageNo, tweets: page.results, scan: structuredClone(scan) };
       if (facts.end !== undefined) return facts.end;
-      seenTokens.add(token ?? '');
+      memory.seenTokens.add(token ?? '');
       token = facts.next;
     }
   }
@@ -131,8 +149,12 @@ class Walker {
 
 /** The head scan: from page 1 down to the newest tweet already known. */
 function headAdvance(oldHead: string | undefined, olderGaps: readonly Gap[]): Advance {
-  return (scan, { next, newest, oldest, end }) => {
-    if (newest !== undefined && (scan.head === undefined || newest > BigInt(scan.head))) scan.head = newest.toString();
+  return (scan, { next, newest, oldest, end, authorCreated }) => {
+    if (newest !== undefined && (scan.head === undefined || newest.id > BigInt(scan.head))) {
+      scan.head = newest.id.toString();
+      if (newest.time !== undefined) scan.headTime = new Date(newest.time).toISOString();
+    }
+    if (authorCreated !== undefined) scan.accountCreated = new Date(authorCreated).toISOString();
     if (end === 'floor') scan.gaps = [...olderGaps];
     else if (end === 'end') {
       // Page 1 down to the last page: every tweet has been seen, older gaps included.
@@ -159,23 +181,45 @@ function gapAdvance(gap: Gap): Advance {
   };
 }
 
-function pageFacts(page: PageBody, token: string | null, floor: string | undefined, options: PagerOptions, seenTokens: ReadonlySet<string>): PageFacts {
+/**
+ * Where a page leaves the walk. Only a page without a token, or empty pages followed for
+ * EMPTY_PAGES_FOLLOWED more tokens, end history: one empty page in the middle is a stutter.
+ */
+function pageFacts(page: PageBody, token: string | null, floor: string | undefined, options: PagerOptions, memory: WalkMemory): PageFacts {
   const tweets = page.results;
   const facts = tweets.map(options.factsOf);
   const trusted = facts.slice(token === null ? pinnedCount(facts) : 0);
   const next = page.continuation_token ? page.continuation_token : null;
-  const newest = facts.reduce<bigint | undefined>((max, f) => (f.id !== undefined && (max === undefined || f.id > max) ? f.id : max), undefined);
+  const newest = facts.reduce<PageFacts['newest']>((max, f) => (f.id !== undefined && (max === undefined || f.id > max.id) ? { id: f.id, time: f.time } : max), undefined);
+  const authorCreated = facts.find((f) => f.authorCreated !== undefined)?.authorCreated;
   const oldestMs = trusted.reduce<number | undefined>((min, f) => (f.time !== undefined && (min === undefined || f.time < min) ? f.time : min), undefined);
+  const oldest = oldestMs === undefined ? undefined : new Date(oldestMs).toISOString();
   const sinceMs = options.since?.getTime();
+  const brought = remember(memory, facts);
   let end: WalkEnd | undefined;
   if (floor !== undefined && trusted.some((f) => f.id !== undefined && f.id <= BigInt(floor))) end = 'floor';
   // An empty page 1 above a known head is the API having nothing to say, not proof that
   // history ended: believing it would drop the backfill token for good.
   else if (floor !== undefined && token === null && tweets.length === 0) end = 'floor';
-  else if (next === null || tweets.length === 0) end = 'end';
+  else if (next === null) end = 'end';
+  else if (tweets.length === 0) end = memory.empties > EMPTY_PAGES_FOLLOWED ? 'end' : undefined;
   else if (sinceMs !== undefined && oldestMs !== undefined && oldestMs < sinceMs) end = 'since';
-  else if (seenTokens.has(next) || next === token) end = 'token-loop';
-  return { next, newest, oldest: oldestMs === undefined ? undefined : new Date(oldestMs).toISOString(), end };
+  else if (memory.seenTokens.has(next) || next === token) end = 'token-loop';
+  else if (brought === 0 && memory.stale >= STALE_PAGES_LIMIT) end = 'no-progress';
+  return { next, newest, oldest, end, authorCreated };
+}
+
+/** Counts the page's tweets new to this walk, and the runs of empty and stale pages. */
+function remember(memory: WalkMemory, facts: readonly TweetFacts[]): number {
+  let fresh = 0;
+  for (const { id } of facts) {
+    if (id === undefined || memory.seenTweets.has(id)) continue;
+    memory.seenTweets.add(id);
+    fresh += 1;
+  }
+  memory.empties = facts.length === 0 ? memory.empties + 1 : 0;
+  if (facts.length > 0) memory.stale = fresh === 0 ? memory.stale + 1 : 0;
+  return fresh;
 }
 
 /**

@@ -137,10 +137,10 @@ export const ApiErrorBodySchema = z.looseObject({
   detail: z.unknown().optional(),
 });
 
-export const UserDetailsSchema = z.union([
-  z.looseObject({ success: z.literal(true), data: z.looseObject({ user_id: z.string().regex(/^\d+$/) }) }).transform((b) => b.data),
-  z.looseObject({ user_id: z.string().regex(/^\d+$/) }),
-]);
+const ProfileSchema = z.looseObject({ user_id: z.string().regex(/^\d+$/), username: z.string().nullish() });
+
+export const UserDetailsSchema = z.union([z.looseObject({ success: z.literal(true), data: ProfileSchema }).transform((b) => b.data), ProfileSchema]);
+export type Profile = z.infer<typeof ProfileSchema>;
 
 /** zod issues as `path: message` lines, naming the field that failed; `at` is where the parsed value sits. */
 export function describeIssues(error: z.ZodError, at = ''): string {

@@ -10,5 +10,8 @@ export function tweetFacts(raw: unknown): TweetFacts {
   const pick = (key: string) => (typeof tweet[key] === 'string' ? (tweet[key] as string) : undefined);
   const timestamp = typeof tweet['timestamp'] === 'number' ? tweet['timestamp'] : undefined;
   const iso = createdAt({ creation_date: pick('creation_date'), created_at: pick('created_at'), timestamp }, id);
-  return { id: BigInt(id), time: iso === undefined ? undefined : Date.parse(iso) };
+  const user = tweet['user'];
+  const since = user && typeof user === 'object' ? (user as Record<string, unknown>)['creation_date'] : undefined;
+  const authorCreated = typeof since === 'string' ? createdAt({ creation_date: since }, '0') : undefined;
+  return { id: BigInt(id), time: iso === undefined ? undefined : Date.parse(iso), authorCreated: authorCreated === undefined ? undefined : Date.parse(authorCreated) };
 }

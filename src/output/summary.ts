@@ -23,6 +23,8 @@ export interface SummaryFacts {
   cents: number;
   scan: ScanState | undefined;
   stop: StopReason | undefined;
+  /** Media discovered that this run's filters want but that are not on disk yet. */
+  waiting: number;
   dryRun: boolean;
   failures: readonly { media_key?: string; tweet_id?: string; reason?: string }[];
 }
@@ -39,13 +41,41 @@ export function formatSummary(facts: SummaryFacts): string {
   } else {
     lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
   }
-  if (facts.scan) {
-    const history = facts.scan.complete ? 'complete' : `${facts.scan.pages} page${facts.scan.pages === 1 ? '' : 's'} fetched, more remain`;
-    lines.push(`history: ${history}${facts.stop ? ` · stopped: ${STOP_TEXT[facts.stop]}` : ''}`);
+  if (facts.scan) lines.push(`history: ${historyOf(facts.scan, facts.stop)}${facts.stop ? ` · stopped: ${STOP_TEXT[facts.stop]}` : ''}`);
+  if (!facts.dryRun && facts.waiting > 0) {
+    lines.push(`waiting: ${facts.waiting} media found but not on disk yet; the next run fetches them without paying for their pages again`);
   }
   for (const f of facts.failures.slice(0, 20)) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
   if (facts.failures.length > 20) lines.push(`failed: … and ${facts.failures.length - 20} more (see --json)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `complete` only when the end was reached and nothing between is still owed. */
+function historyOf(scan: ScanState, stop: StopReason | undefined): string {
+  if (scan.complete && scan.gaps.length === 0 && stop !== 'interrupted') return 'complete';
+  const owed: string[] = [];
+  const between = scan.gaps.filter((gap) => gap.floor !== undefined).length;
+  if (between > 0) owed.push(`${between} gap${between === 1 ? '' : 's'} between archived tweets`);
+  if (!scan.complete) {
+    const estimate = pagesToTheEnd(scan);
+    owed.push(scan.pages === 0 ? 'all of it' : `the backfill${estimate === undefined ? '' : ` (~${estimate} page${estimate === 1 ? '' : 's'} to the end)`}`);
+  }
+  const pages = `${scan.pages} page${scan.pages === 1 ? '' : 's'} fetched`;
+  return owed.length === 0 ? `${pages}; paging was cut short, the next run checks again` : `${pages}, more remain: ${owed.join(' and ')}`;
+}
+
+/**
+ * The backfill's pages still to go, at the pace paging has kept so far: the time from the head
+ * down to where the backfill stands took `pages`; the rest runs down to the account's creation.
+ */
+export function pagesToTheEnd(scan: ScanState): number | undefined {
+  const backfill = scan.gaps.find((gap) => gap.floor === undefined);
+  if (!backfill?.notAfter || !scan.headTime || !scan.accountCreated || scan.pages === 0) return undefined;
+  const reached = Date.parse(backfill.notAfter);
+  const covered = Date.parse(scan.headTime) - reached;
+  const left = reached - Date.parse(scan.accountCreated);
+  if (!(covered > 0) || !(left >= 0)) return undefined;
+  return Math.max(1, Math.ceil((scan.pages * left) / covered));
 }
 
 const STOP_TEXT: Record<StopReason, string> = {
@@ -54,6 +84,7 @@ const STOP_TEXT: Record<StopReason, string> = {
   since: 'reached --since',
   'max-pages': '--max-pages',
   'token-loop': 'the API repeated a continuation token',
+  'no-progress': 'pages brought nothing new',
   interrupted: 'interrupted',
   'out-of-credits': 'out of credits',
   'key-rejected': 'API key rejected',
