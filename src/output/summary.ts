@@ -52,7 +52,7 @@ export function formatSummary(facts: SummaryFacts): string {
 
 /** `complete` only when the end was reached and nothing between is still owed. */
 function historyOf(scan: ScanState, stop: StopReason | undefined): string {
-  if (scan.complete && scan.gaps.length === 0 && stop !== 'interrupted') return 'complete';
+  if (scan.complete && scan.gaps.length === 0) return stop === 'interrupted' ? 'all pages fetched; interrupted before every file was saved' : 'complete';
   const owed: string[] = [];
   const between = scan.gaps.filter((gap) => gap.floor !== undefined).length;
   if (between > 0) owed.push(`${between} gap${between === 1 ? '' : 's'} between archived tweets`);
