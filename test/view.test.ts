@@ -164,23 +164,28 @@ const browserMissing = !hasChromium && !process.env['CI'];
 if (browserMissing) console.warn('view.test.ts: /usr/bin/chromium is missing, so the browser tests are skipped (apt-get install chromium to run them)');
 
 describe.skipIf(browserMissing)('the viewer in Chromium, from file://', () => {
-  let browser: Browser;
-  let seed: string;
-  let items: ViewItem[];
+  let browser: Browser | undefined;
+  let setupError: unknown;
+  let seed = '';
   const url = (dir: string) => pathToFileURL(path.join(dir, PAGE_FILE)).href;
 
+  // A missing Chromium fails every test here with the launcher's message (CI), rather than the hook alone.
   beforeAll(async () => {
-    browser = await launchChromium();
-    seed = tempDir('xmd-view-seed-');
-    items = seedArchive(seed, await recordClip(browser.context));
-    await writeViewer(seed, items);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    try {
+      browser = await launchChromium();
+      seed = tempDir('xmd-view-seed-');
+      await writeViewer(seed, seedArchive(seed, await recordClip(browser.context)));
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+    } catch (error) {
+      setupError = error;
+    }
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
   });
 
   async function open(dir: string, size = { width: 1280, height: 800 }): Promise<{ page: Page; log: PageLog }> {
+    if (!browser) throw setupError;
     const { page, log } = await loggedPage(browser.context);
     await page.setViewportSize(size);
     await page.goto(url(dir));
