@@ -196,6 +196,12 @@ describe.skipIf(browserMissing)('the viewer in Chromium, from file://', () => {
   const keysOf = (names: string[]) => names.map((name) => FILES[name]?.media ?? name);
   /** File names newest first, from the seed table's creation times. */
   const newestFirst = (names: string[]) => [...names].sort((a, b) => Date.parse(FILES[b]?.created ?? '') - Date.parse(FILES[a]?.created ?? ''));
+  /** The GIF loops on its own; once it plays, its play icon has faded out (a steady screenshot). */
+  const gifPlaying = (page: Page) =>
+    page.waitForFunction(() => {
+      const icon = document.querySelector('.tile.playing .play');
+      return icon !== null && getComputedStyle(icon).opacity === '0';
+    });
   const expectClean = (log: PageLog) => {
     expect(log.errors).toEqual([]);
     expect(log.dialogs).toEqual([]);
@@ -212,6 +218,7 @@ describe.skipIf(browserMissing)('the viewer in Chromium, from file://', () => {
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#grid img')].every((img) => img.complete && img.naturalWidth > 0));
     expect(await page.locator('#grid video[preload="none"]').count()).toBe(1);
     expect(await page.locator('#grid img[loading="lazy"]').count()).toBe(6);
+    await gifPlaying(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-desktop.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.hover(`#grid .tile[data-key="${FILES['1490431825918967810_1.jpg']?.media}"]`);
@@ -227,7 +234,12 @@ describe.skipIf(browserMissing)('the viewer in Chromium, from file://', () => {
     const columns = await page.$$eval('#grid .tile', (tiles) => new Set(tiles.map((t) => t.getBoundingClientRect().left)).size);
     expect(columns).toBe(3);
     for (const width of widths) expect(width).toBeGreaterThan(100);
+    await gifPlaying(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone.png') });
+    await page.click(`#grid .tile[data-key="${FILES['1517995317697916928_1.jpg']?.media}"]`);
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('#d-stage img')?.naturalWidth ?? 0) > 0);
+    expect(await page.evaluate(() => document.getElementById('detail')?.getBoundingClientRect().width)).toBe(390);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-phone-detail.png') });
     expectClean(log);
     await page.close();
   });

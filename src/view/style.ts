@@ -81,7 +81,7 @@ main { max-width: 1600px; margin: 0 auto; padding: 18px 24px 48px; }
 .detail[open] { display: grid; grid-template-columns: minmax(0, 1fr) 360px; }
 .detail::backdrop { background: rgb(5 8 12 / .78); backdrop-filter: blur(4px); }
 .stage { position: relative; min-height: 0; background: #000; display: grid; place-items: center; }
-.stage img, .stage video { max-width: 100%; max-height: 100%; object-fit: contain; display: block; }
+.stage .media { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain; display: block; }
 .stage .nav { position: absolute; top: 50%; transform: translateY(-50%); width: 42px; height: 42px; border: 0; border-radius: 50%;
   background: rgb(255 255 255 / .14); color: #fff; cursor: pointer; display: grid; place-items: center; }
 .stage .nav:hover { background: rgb(255 255 255 / .26); }
