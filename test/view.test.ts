@@ -382,6 +382,31 @@ describe.skipIf(browserMissing)('the viewer in Chromium, from file://', () => {
     await page.close();
   });
 
+  it('orders by date, then by tweet id as a number; an item without a date goes by its snowflake', async () => {
+    const out = tempDir('xmd-view-order-');
+    const jpeg = loadFixtureMedia().get('pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg') ?? Buffer.alloc(0);
+    const same = '2022-04-23T22:34:21.000Z';
+    const items = [
+      photo(1, { media_key: 'old', tweet_id: '20', created_at: '2009-01-01T00:00:00Z' }),
+      photo(2, { media_key: 'shorter-id', tweet_id: '999999999999999999', created_at: same }),
+      photo(3, { media_key: 'longer-id', tweet_id: '1000000000000000000', created_at: same }),
+      // No created_at: snowflake 1517995317697916928 holds 2022-04-23T22:34:21.385Z (ms since 1288834974657, above bit 22), just after `same`.
+      { media_key: 'snowflake', type: 'photo' as const, path: 'snowflake.jpg', bytes: jpeg.length, tweet_id: '1517995317697916928', source_tweet_id: '1513801473074896899', source_username: 'raymondh' },
+    ];
+    for (const item of items) fs.writeFileSync(path.join(out, item.path), jpeg);
+    await writeViewer(out, items);
+    const { page, log } = await open(out);
+    expect(await shownKeys(page)).toEqual(['snowflake', 'longer-id', 'shorter-id', 'old']);
+    await page.click('#grid .tile[data-key="snowflake"]');
+    expect(await page.getAttribute('#d-when', 'datetime')).toBe('2022-04-23T22:34:21.385Z');
+    expect(await page.textContent('#d-who')).toBe('Unknown account');
+    expect(await page.getAttribute('#d-link', 'href')).toBe('https://x.com/i/status/1517995317697916928');
+    expect(await page.textContent('#d-source')).toBe('Original post by @raymondh');
+    expect(await page.getAttribute('#d-source', 'href')).toBe('https://x.com/raymondh/status/1513801473074896899');
+    expectClean(log);
+    await page.close();
+  });
+
   it('has a CSP that refuses any URL but the files beside the page', async () => {
     const { page, log } = await open(seed);
     const failed: string[] = [];
