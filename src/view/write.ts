@@ -77,7 +77,9 @@ async function writeAtomic(target: string, fill: (write: Write) => Promise<void>
     await handle.sync().catch((error: unknown) => {
       throw fail(error);
     });
-    await handle.close();
+    await handle.close().catch((error: unknown) => {
+      throw fail(error);
+    });
     await fs.promises.rename(temp, target).catch((error: unknown) => {
       throw fail(error);
     });
