@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fsyncDir } from '../archive/state.js';
+import { ExitCode, XmdError } from '../errors.js';
+import { DATA_FILE, DATA_HEAD, DATA_TAIL, encodeRow, type ViewItem } from './data.js';
+import { PAGE_FILE, pageHtml } from './page.js';
+
+/** Bytes gathered before one write(): few syscalls, and memory stays flat whatever the item count. */
+const CHUNK = 64 * 1024;
+
+/** index.html or its data file cannot be written; whatever viewer was there before is untouched. */
+export class ViewWriteError extends XmdError {
+  override name = 'ViewWriteError';
+  constructor(file: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(
+      'E_VIEW_WRITE',
+      ExitCode.itemsFailed,
+      `cannot write ${file} (${typeof code === 'string' ? code : String(cause)}); free some space or make the folder writable, then run view again`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Writes `<out>/index.html` and its data file, each atomically (temp file in `out`, fsync, rename),
+ * the data first so the page never names data that is not there. Items are streamed out one by
+ * one; the same items in the same order give the same bytes.
+ */
+export async function writeViewer(out: string, items: AsyncIterable<ViewItem> | Iterable<ViewItem>): Promise<{ items: number }> {
+  removeStaleTemps(out);
+  let count = 0;
+  await writeAtomic(path.join(out, DATA_FILE), async (write) => {
+    await write(DATA_HEAD);
+    for await (const item of items) {
+      await write(`${count === 0 ? '\n' : ',\n'}${encodeRow(item)}`);
+      count += 1;
+    }
+    await write(DATA_TAIL);
+  });
+  await writeAtomic(path.join(out, PAGE_FILE), (write) => write(pageHtml()));
+  fsyncDir(out);
+  return { items: count };
+}
+
+type Write = (text: string) => Promise<void>;
+
+let temps = 0;
+/** Hidden, named after the pid (so a later writer can tell a dead writer's leftovers) and unique within it. */
+const tempOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++temps}.tmp`);
+const TEMP = /^\.(?:index\.html|index\.data\.js)\.(\d+)\.\d+\.tmp$/;
+
+/** `fill` writes the content through `write`; only file system failures become a ViewWriteError. */
+async function writeAtomic(target: string, fill: (write: Write) => Promise<void>): Promise<void> {
+  const temp = tempOf(target);
+  const fail = (error: unknown) => new ViewWriteError(target, error);
+  const handle = await fs.promises.open(temp, 'w').catch((error: unknown) => {
+    throw fail(error);
+  });
+  let pending: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const buffer = Buffer.from(pending.join(''));
+    pending = [];
+    size = 0;
+    await handle.write(buffer).catch((error: unknown) => {
+      throw fail(error);
+    });
+  };
+  try {
+    await fill(async (text) => {
+      pending.push(text);
+      size += text.length;
+      if (size >= CHUNK) await flush();
+    });
+    await flush();
+    await handle.sync().catch((error: unknown) => {
+      throw fail(error);
+    });
+    await handle.close().catch((error: unknown) => {
+      throw fail(error);
+    });
+    await fs.promises.rename(temp, target).catch((error: unknown) => {
+      throw fail(error);
+    });
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await fs.promises.rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Temp files a killed writer left behind (its pid is gone): never renamed, so never part of a viewer. */
+function removeStaleTemps(out: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(out);
+  } catch (error) {
+    throw new ViewWriteError(out, error);
+  }
+  for (const name of names) {
+    const pid = TEMP.exec(name)?.[1];
+    if (pid !== undefined && !isAlive(Number(pid))) fs.rmSync(path.join(out, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
