@@ -8,7 +8,7 @@
  *   ├── ApiAuthError 3, ApiCreditsError 3
  *   ├── ApiFailedError 4 ── TokenRejectedError 4
  *   ├── RateLimitedError 4, PayloadError 4
- *   ├── ArchiveWriteError 1
+ *   ├── ArchiveWriteError 1, ViewWriteError 1
  *   └── InterruptedError 130
  *   TransientError   a failure worth another try (retry.ts decides); never reaches the user
  *   TransferError    one file could not be fetched: the item's record says why, the run goes on
@@ -115,6 +115,20 @@ export class ArchiveWriteError extends XmdError {
       'E_ARCHIVE_WRITE',
       ExitCode.itemsFailed,
       `cannot write ${journal} (${typeof code === 'string' ? code : String(cause)}); free some space and run again: nothing recorded so far is lost`,
+      { cause },
+    );
+  }
+}
+
+/** The viewer's files cannot be written: the archive itself is untouched. */
+export class ViewWriteError extends XmdError {
+  override name = 'ViewWriteError';
+  constructor(file: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(
+      'E_VIEW_WRITE',
+      ExitCode.itemsFailed,
+      `cannot write ${file} (${typeof code === 'string' ? code : String(cause)}); free some space or make the folder writable, then run view again`,
       { cause },
     );
   }

@@ -6,11 +6,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixtureMedia } from '../fixtures/replay-server.js';
 import { normalizeTweet } from '../src/media/normalize.js';
-import { DATA_FILE, PAGE_FILE, ViewWriteError, writeViewer, type ViewItem } from '../src/view/index.js';
+import { ViewWriteError } from '../src/errors.js';
+import { DATA_FILE, PAGE_FILE, writeViewer, type ViewItem } from '../src/view/index.js';
 import { REPO, tempDir } from './helpers/cli.js';
 import { hasChromium, launchChromium, loggedPage, recordClip, type Browser, type PageLog } from './helpers/browser.js';
-import { FILES, MP4_FILE } from './helpers/seed.js';
-import { pagesOf } from './helpers/archive.js';
+import { FILES, MP4_FILE, seedPages } from './helpers/seed.js';
 
 /** Screenshots and other things worth a look after a run; git-ignored. */
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
@@ -21,13 +21,13 @@ const HOSTILE_ALT = '"><script>window.__pwned=2</script><svg onload="window.__pw
 
 const byMediaKey = new Map(Object.entries(FILES).map(([name, file]) => [file.media, { name, ...file }]));
 const tweetOf = (name: string) => name.split('_')[0] ?? '';
-const seedTexts = new Map(pagesOf().flatMap((page) => page.results.map((tweet) => [String(tweet['tweet_id']), String(tweet['text'])] as const)));
+const seedTexts = new Map(seedPages().flatMap((page) => page.results.map((tweet) => [String(tweet['tweet_id']), String(tweet['text'])] as const)));
 
 /** The seed's media files copied to the names an archive run gives them, and their ViewItems. */
 function seedArchive(out: string, clip: Buffer): ViewItem[] {
   const media = loadFixtureMedia();
   const items: ViewItem[] = [];
-  for (const page of pagesOf()) {
+  for (const page of seedPages()) {
     for (const raw of page.results) {
       for (const { media: m, tweet } of normalizeTweet(raw).items) {
         const file = byMediaKey.get(m.media_key);

@@ -1,26 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir } from '../archive/state.js';
-import { ExitCode, XmdError } from '../errors.js';
+import { ViewWriteError } from '../errors.js';
 import { DATA_FILE, DATA_HEAD, DATA_TAIL, encodeRow, type ViewItem } from './data.js';
 import { PAGE_FILE, pageHtml } from './page.js';
 
 /** Bytes gathered before one write(): few syscalls, and memory stays flat whatever the item count. */
 const CHUNK = 64 * 1024;
-
-/** index.html or its data file cannot be written; whatever viewer was there before is untouched. */
-export class ViewWriteError extends XmdError {
-  override name = 'ViewWriteError';
-  constructor(file: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    super(
-      'E_VIEW_WRITE',
-      ExitCode.itemsFailed,
-      `cannot write ${file} (${typeof code === 'string' ? code : String(cause)}); free some space or make the folder writable, then run view again`,
-      { cause },
-    );
-  }
-}
 
 /**
  * Writes `<out>/index.html` and its data file, each atomically (temp file in `out`, fsync, rename),
