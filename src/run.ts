@@ -58,7 +58,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   const saver = new Saver(archive, config, { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry, tmpDir: archive.tmpDir, out: config.out });
   const failures: ItemRecord[] = [];
   const handled = new Set<string>();
-  const planOptions: PlanOptions = { types: config.types, includeReposts: config.includeReposts, since: config.since, until: config.until };
+  const planOptions: PlanOptions = { types: config.types, includeReposts: config.includeReposts, allowHosts: config.allowHosts, since: config.since, until: config.until };
   let requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   const mayRequest = () => requestsLeft-- > 0;
 

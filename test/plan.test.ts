@@ -49,7 +49,7 @@ describe('rankMp4Variants', () => {
   it('no variants: nothing', rank([]));
 });
 
-const ALL: PlanOptions = { types: new Set(MEDIA_TYPES), includeReposts: true };
+const ALL: PlanOptions = { types: new Set(MEDIA_TYPES), includeReposts: true, allowHosts: ['pbs.twimg.com', 'video.twimg.com'] };
 const PHOTO: Media = { media_key: '3_1', type: 'photo', url: 'https://pbs.twimg.com/media/A.jpg' };
 const VIDEO: Media = { media_key: '7_2', type: 'video', variants: [hls, mp4(2176000, '1280x720/c.mp4')] };
 const item = (media: Media, created?: string, extra: Partial<MediaItem> = {}): MediaItem => ({
