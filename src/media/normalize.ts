@@ -92,7 +92,7 @@ function mediaOfTweetAndQuote(source: TweetLevel, quoted: TweetLevel | undefined
 }
 
 function withSource(context: TweetContext, source: TweetLevel): TweetContext {
-  const username = source.media.user?.username ?? source.media.user?.screen_name;
+  const username = source.user.username ?? source.user.screen_name;
   return {
     ...context,
     ...(source.id ? { source_tweet_id: source.id } : {}),
@@ -212,10 +212,10 @@ function tweetContext(tweet: PageTweet, tweetId: string): TweetContext {
   const context: TweetContext = { tweet_id: tweetId };
   const created = createdAt(tweet.page, tweetId);
   if (created) context.created_at = created;
-  const { user } = tweet.media;
-  const authorId = user?.user_id ?? user?.id_str ?? tweet.page.user_id_str;
+  const { user } = tweet;
+  const authorId = user.user_id ?? user.id_str ?? tweet.page.user_id_str;
   if (authorId) context.author_id = authorId;
-  const username = user?.username ?? user?.screen_name;
+  const username = user.username ?? user.screen_name;
   if (username) context.username = username;
   return context;
 }

@@ -9,6 +9,7 @@ import {
   REPOST_KEYS,
   TweetIdsSchema,
   TweetMediaSchema,
+  UserSchema,
   V1VariantSchema,
   VideoInfoFieldsSchema,
   type FieldIssue,
@@ -25,9 +26,10 @@ import {
 
 export type TweetMedia = Fields<typeof TweetMediaSchema.shape>;
 
-/** What every level has: the tweet's id (when it sent one) and what holds its media. */
+/** What every level has: the tweet's id (when it sent one), its author and what holds its media. */
 export interface TweetLevel {
   id: string | undefined;
+  user: Fields<typeof UserSchema.shape>;
   media: TweetMedia;
   /** `extended_entities` was sent but is unreadable: its media are lost, not guessed from `media_url`. */
   entitiesUnreadable: boolean;
@@ -74,10 +76,11 @@ function readLevel(raw: unknown, at: string, issues: FieldIssue[], deeper: reado
   const before = issues.length;
   const ids = readFields(TweetIdsSchema.shape, raw, at, issues);
   if (!ids || issues.length > before || !isRecord(raw)) return undefined;
+  const user = present(raw['user']) ? (readFields(UserSchema.shape, raw['user'], joinPath(at, 'user'), issues) ?? {}) : {};
   const media = readFields(TweetMediaSchema.shape, raw, at, issues) ?? {};
   for (const key of deeper) if (present(raw[key])) issues.push({ path: joinPath(at, key), message: DEEPER });
   const entitiesUnreadable = (present(raw['extended_entities']) && !media.extended_entities) || (present(raw['extended_tweet']) && !media.extended_tweet);
-  return { id: ids.tweet_id ?? ids.id_str, media, entitiesUnreadable };
+  return { id: ids.tweet_id ?? ids.id_str, user, media, entitiesUnreadable };
 }
 
 /**

@@ -8,10 +8,10 @@ import { dateTextProblem, isTweetTime } from './dates.js';
  * sent as a JSON number has already lost digits by the time we see it.
  *
  * Nesting is read to a fixed depth, level by level, never by recursing on the input:
- *   level 0  a page's tweet: TweetIdsSchema + TweetMediaSchema + PageTweetSchema
+ *   level 0  a page's tweet: TweetIdsSchema + UserSchema + TweetMediaSchema + PageTweetSchema
  *   level 1  its `retweet_status` / `retweeted_status` (a retweet) or `quoted_status` (a quote)
  *   level 2  a retweet's `quoted_status` (a retweet of a quote)
- * Levels 1 and 2 are TweetIdsSchema + TweetMediaSchema; anything nested deeper is not read.
+ * Levels 1 and 2 are TweetIdsSchema + UserSchema + TweetMediaSchema; deeper is not read.
  */
 
 export const REPOST_KEYS = ['retweet_status', 'retweeted_status'] as const;
@@ -101,6 +101,7 @@ export type V1Media = z.output<typeof V1MediaSchema>;
 
 const ExtendedEntitiesSchema = z.looseObject({ media: z.array(z.unknown()) });
 
+/** Every level: `user`, the author. */
 export const UserSchema = z.looseObject({
   user_id: nullish(IdSchema),
   id_str: nullish(IdSchema),
@@ -111,9 +112,8 @@ export const UserSchema = z.looseObject({
 /** Every level: the tweet's id, as agntdata (`tweet_id`) or X (`id_str`) names it. */
 export const TweetIdsSchema = z.looseObject({ tweet_id: nullish(IdSchema), id_str: nullish(IdSchema) });
 
-/** Every level: the author and the media, in `extended_entities` or the `media_url`/`video_url` fallback. */
+/** Every level: the media, in `extended_entities` or the `media_url`/`video_url` fallback. */
 export const TweetMediaSchema = z.looseObject({
-  user: nullish(UserSchema),
   media_url: nullish(z.array(z.unknown())),
   /** agntdata's `video_url`: a URL, or a list of variants. */
   video_url: nullish(z.union([z.string(), z.array(z.unknown())])),
