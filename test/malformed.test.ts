@@ -5,7 +5,7 @@ import { createdAt, normalizeTweet, tweetFacts } from '../src/media/normalize.js
 import { planItem, type PlanOptions } from '../src/media/plan.js';
 import { MEDIA_TYPES, type MediaItem, type Plan } from '../src/types.js';
 import { archive, expectOnly, served } from './helpers/archive.js';
-import { mediaFiles, ndjson, tempDir, useReplayServers } from './helpers/cli.js';
+import { mediaFiles, ndjson, runCli, tempDir, useReplayServers } from './helpers/cli.js';
 import { USER } from './helpers/seed.js';
 import { paginate, photoTweet, sha256, tweetIds, videoTweet, type SyntheticTweet } from './helpers/tweets.js';
 
@@ -299,5 +299,28 @@ describe('malformed tweets on a page, end to end', () => {
     expect(server.cdnRequests()).toHaveLength(0);
     expect(mediaFiles(out)).toEqual(Object.keys(files).sort());
     expect(ndjson(second.stdout).filter((r) => r['status'] === 'skipped')).toEqual(SKIPPED);
+  });
+
+  it('media on a host off the allowlist wait, skipped, for the run that allows it, which pays no page again to fetch them', async () => {
+    const tweets = [photoTweet(id(0)), videoTweet(id(6))];
+    const { pages, media } = paginate(tweets, 5);
+    const server = await serve({ pages: { [USER]: pages }, media });
+    const out = tempDir();
+    const first = await runCli(['--user', USER, '--out', out, '--json', '--retries', '0', '--api-base', server.apiBase]);
+    expect(first.code, first.stderr).toBe(0);
+    const refused = (field: string) => `${field}: host ${server.host} is not on the allowlist (add it with --allow-host ${server.host})`;
+    expect(ndjson(first.stdout).map((r) => [r['status'], r['reason']])).toEqual([
+      ['skipped', refused('url')],
+      ['skipped', refused('variants.2.url')],
+    ]);
+    expect(server.cdnRequests()).toHaveLength(0);
+
+    server.resetStats();
+    const second = await archive(server, out);
+    expect(second.code, second.stderr).toBe(0);
+    expect(server.apiRequests()).toHaveLength(1);
+    const saved = { [`${id(0)}_1.jpg`]: [...(tweets[0]?.files.keys() ?? [])][0] ?? '', [`${id(6)}_1.mp4`]: [...(tweets[1]?.files.keys() ?? [])][0] ?? '' };
+    expect(mediaFiles(out)).toEqual(Object.keys(saved).sort());
+    for (const [name, key] of Object.entries(saved)) expect(sha256(fs.readFileSync(path.join(out, name))), name).toBe(sha256(served(server, key)));
   });
 });

@@ -29,7 +29,7 @@ export function planItem(item: MediaItem, options: PlanOptions): Plan {
 
   if (media.type === 'photo') {
     if (!media.url) return skip('no-url');
-    const refusal = refusalOf('url', media.url, options.allowHosts);
+    const refusal = fieldRefusal('url', media.url, options.allowHosts);
     return refusal ? skip(refusal) : { kind: 'download', item, ...photoSources(media.url) };
   }
   const variants = media.variants ?? [];
@@ -37,7 +37,7 @@ export function planItem(item: MediaItem, options: PlanOptions): Plan {
   if (mp4s.length === 0) return skip(variants.length === 0 ? 'no-variants' : variants.some(isHls) ? 'hls-only' : 'no-mp4');
   // Any candidate refused, the item waits for --allow-host rather than settle for a lesser file.
   for (const v of mp4s) {
-    const refusal = refusalOf(`variants.${variants.indexOf(v)}.url`, v.url, options.allowHosts);
+    const refusal = fieldRefusal(`variants.${variants.indexOf(v)}.url`, v.url, options.allowHosts);
     if (refusal) return skip(refusal);
   }
   const sources = mp4s.map((v): FileSource => ({ url: v.url, quality: videoQuality(v), fallbackOn404: true }));
@@ -45,7 +45,7 @@ export function planItem(item: MediaItem, options: PlanOptions): Plan {
 }
 
 /** Why a media URL may not be fetched, naming the field and the host; undefined when it may. */
-function refusalOf(field: string, text: string, allowHosts: readonly string[]): string | undefined {
+function fieldRefusal(field: string, text: string, allowHosts: readonly string[]): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
