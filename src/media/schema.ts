@@ -39,6 +39,7 @@ export function isHttpUrl(text: string): boolean {
 const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0;
 const DIGITS = /^\d+$/;
 
+// Each refine passes what the regex before it already reported, so a value gets one issue.
 export const IdSchema = z
   .string()
   .regex(DIGITS, 'expected digits')
