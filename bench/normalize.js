@@ -59,7 +59,7 @@ const tweets = Array.from({ length: COUNT }, (_, i) => {
 });
 
 /** @type {import('../src/media/plan.js').PlanOptions} */
-const options = { types: new Set(/** @type {const} */ (['photo', 'video', 'animated_gif'])), includeReposts: true };
+const options = { types: new Set(/** @type {const} */ (['photo', 'video', 'animated_gif'])), includeReposts: true, allowHosts: ['pbs.twimg.com', 'video.twimg.com'] };
 
 function run() {
   let media = 0;

@@ -198,7 +198,7 @@ class ItemHandler {
     private readonly save: SaveContext,
     private readonly report: (record: ItemRecord) => void,
   ) {
-    this.planOptions = { types: config.types, includeReposts: config.includeReposts, since: config.since, until: config.until };
+    this.planOptions = { types: config.types, includeReposts: config.includeReposts, allowHosts: config.allowHosts, since: config.since, until: config.until };
   }
 
   emit(record: ItemRecord): void {

@@ -63,7 +63,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
       result.bad.push({ path: file.path, problem, repaired: false });
       return;
     }
-    const plan = planItem(item, { types: new Set(MEDIA_TYPES), includeReposts: true });
+    const plan = planItem(item, { types: new Set(MEDIA_TYPES), includeReposts: true, allowHosts: options.allowHosts });
     if (plan.kind === 'skip') {
       result.bad.push({ path: file.path, problem, repaired: false, reason: plan.reason });
       return;

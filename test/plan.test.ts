@@ -49,7 +49,7 @@ describe('rankMp4Variants', () => {
   it('no variants: nothing', rank([]));
 });
 
-const ALL: PlanOptions = { types: new Set(MEDIA_TYPES), includeReposts: true };
+const ALL: PlanOptions = { types: new Set(MEDIA_TYPES), includeReposts: true, allowHosts: ['pbs.twimg.com', 'video.twimg.com'] };
 const PHOTO: Media = { media_key: '3_1', type: 'photo', url: 'https://pbs.twimg.com/media/A.jpg' };
 const VIDEO: Media = { media_key: '7_2', type: 'video', variants: [hls, mp4(2176000, '1280x720/c.mp4')] };
 const item = (media: Media, created?: string, extra: Partial<MediaItem> = {}): MediaItem => ({
@@ -91,6 +91,24 @@ describe('planItem', () => {
   it('no variants', plan(item({ media_key: '7_2', type: 'video' }), {}, 'no-variants'));
   it('photo without url', plan(item({ media_key: '3_1', type: 'photo' }), {}, 'no-url'));
   it('gif: its mp4 at bit rate 0', plan(item({ media_key: '16_3', type: 'animated_gif', variants: [mp4(0, 'x.mp4')] }), {}, 'mp4 0bps .mp4'));
+});
+
+const LOCAL = 'http://127.0.0.1:4567/pbs.twimg.com/media/A.jpg';
+const offList = (host: string) => `host ${host} is not on the allowlist (add it with --allow-host ${host})`;
+
+describe('planItem: only http(s) URLs on an allowed host', () => {
+  it('photo: host off the allowlist', plan(item({ ...PHOTO, url: 'https://evil.example/media/A.jpg' }), {}, `url: ${offList('evil.example')}`));
+  it('photo: javascript: URL', plan(item({ ...PHOTO, url: 'javascript:alert(1)' }), {}, 'url: not an http(s) URL (javascript:)'));
+  it('photo: data: URL', plan(item({ ...PHOTO, url: 'data:image/jpeg;base64,/9j/' }), {}, 'url: not an http(s) URL (data:)'));
+  it('photo: not a URL', plan(item({ ...PHOTO, url: 'media/A.jpg' }), {}, 'url: not an http(s) URL'));
+  it('photo: host:port entry, same port', plan(item({ ...PHOTO, url: LOCAL }), { allowHosts: ['127.0.0.1:4567'] }, 'orig .jpg'));
+  it('photo: host:port entry, other port', plan(item({ ...PHOTO, url: LOCAL }), { allowHosts: ['127.0.0.1:4568'] }, `url: ${offList('127.0.0.1:4567')}`));
+  it('photo: host entry, any port', plan(item({ ...PHOTO, url: LOCAL }), { allowHosts: ['127.0.0.1'] }, 'orig .jpg'));
+  it('photo: host names compare case-blind', plan(item({ ...PHOTO, url: 'https://PBS.twimg.com/media/A.jpg' }), {}, 'orig .jpg'));
+  it('video: a lesser mp4 off the allowlist holds the item back', plan(item({ ...VIDEO, variants: [hls, mp4(2176000, '1280x720/c.mp4'), { ...mp4(256000, 'x'), url: 'https://cdn.example/a.mp4' }] }), {}, `variants.2.url: ${offList('cdn.example')}`));
+  it('video: an ftp: variant', plan(item({ ...VIDEO, variants: [{ ...mp4(1, 'x'), url: 'ftp://video.twimg.com/a.mp4' }] }), {}, 'variants.0.url: not an http(s) URL (ftp:)'));
+  it('video: HLS off the allowlist is still just hls-only', plan(item({ ...VIDEO, variants: [{ ...hls, url: 'https://cdn.example/a.m3u8' }] }), {}, 'hls-only'));
+  it('filters come before the allowlist', plan(item({ ...PHOTO, url: 'javascript:alert(1)' }), types('video'), 'filtered: type photo'));
 });
 
 describe('planItem sources', () => {

@@ -57,7 +57,7 @@ describe('the download queue', () => {
       n: 1,
     };
     const photo: MediaItem = { media: { media_key: '3_2', type: 'photo', url: 'https://pbs.twimg.com/media/X.jpg' }, tweet: { tweet_id: '2' }, n: 1 };
-    const options = { types: new Set(['photo', 'video', 'animated_gif'] as const), includeReposts: true };
+    const options = { types: new Set(['photo', 'video', 'animated_gif'] as const), includeReposts: true, allowHosts: ['pbs.twimg.com', 'video.twimg.com'] };
     const videoPlan = planItem(video, options);
     const photoPlan = planItem(photo, options);
     if (videoPlan.kind !== 'download' || photoPlan.kind !== 'download') throw new Error('expected downloads');

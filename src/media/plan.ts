@@ -1,8 +1,11 @@
+import { isAllowedUrl } from '../net/http.js';
 import type { FileSource, MediaItem, MediaType, Plan, Variant } from '../types.js';
 
 export interface PlanOptions {
   types: ReadonlySet<MediaType>;
   includeReposts: boolean;
+  /** Media hosts that may be fetched: `host` or `host:port` entries, as `isAllowedUrl` reads them. */
+  allowHosts: readonly string[];
   /** Inclusive UTC bounds on the tweet's creation time. */
   since?: Date | undefined;
   until?: Date | undefined;
@@ -26,13 +29,32 @@ export function planItem(item: MediaItem, options: PlanOptions): Plan {
 
   if (media.type === 'photo') {
     if (!media.url) return skip('no-url');
-    return { kind: 'download', item, ...photoSources(media.url) };
+    const refusal = fieldRefusal('url', media.url, options.allowHosts);
+    return refusal ? skip(refusal) : { kind: 'download', item, ...photoSources(media.url) };
   }
   const variants = media.variants ?? [];
   const mp4s = rankMp4Variants(variants);
   if (mp4s.length === 0) return skip(variants.length === 0 ? 'no-variants' : variants.some(isHls) ? 'hls-only' : 'no-mp4');
+  // Any candidate refused, the item waits for --allow-host rather than settle for a lesser file.
+  for (const v of mp4s) {
+    const refusal = fieldRefusal(`variants.${variants.indexOf(v)}.url`, v.url, options.allowHosts);
+    if (refusal) return skip(refusal);
+  }
   const sources = mp4s.map((v): FileSource => ({ url: v.url, quality: videoQuality(v), fallbackOn404: true }));
   return { kind: 'download', item, sources, ext: 'mp4' };
+}
+
+/** Why a media URL may not be fetched, naming the field and the host; undefined when it may. */
+function fieldRefusal(field: string, text: string, allowHosts: readonly string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${field}: not an http(s) URL`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${field}: not an http(s) URL (${url.protocol.slice(0, 32)})`;
+  if (!isAllowedUrl(url, allowHosts)) return `${field}: host ${url.host} is not on the allowlist (add it with --allow-host ${url.host})`;
+  return undefined;
 }
 
 /**
