@@ -91,7 +91,10 @@ function buildProgram(): Command {
     .action(async (flags: { out: string }) => {
       const { exportRecords } = await import('./export.js');
       const path = await import('node:path');
-      for (const record of exportRecords(path.resolve(flags.out))) writeRecord(record);
+      for (const record of exportRecords(path.resolve(flags.out), (m) => say(`x-media-dump: ${m}`))) {
+        // A slow reader (`| less`) holds us here rather than the records piling up in memory.
+        if (!writeRecord(record)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      }
     });
 
   program
@@ -118,8 +121,8 @@ function buildProgram(): Command {
   return program;
 }
 
-function writeRecord(record: ItemRecord): void {
-  process.stdout.write(redact(`${JSON.stringify(record)}\n`));
+function writeRecord(record: ItemRecord): boolean {
+  return process.stdout.write(redact(`${JSON.stringify(record)}\n`));
 }
 
 /** Ctrl-C / SIGTERM: stop starting work, let the run save its state, then exit 130. */

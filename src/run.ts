@@ -1,21 +1,19 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { ApiClient } from './api/client.js';
 import { pages } from './api/pager.js';
 import type { Archive } from './archive/state.js';
 import type { Config } from './config.js';
-import { ApiAuthError, ApiCreditsError, NotFoundError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
+import { ApiAuthError, ApiCreditsError, ArchiveWriteError, NotFoundError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
-import { estimatedBytes, saveItem, type SaveContext } from './download/save.js';
-import { tweetFacts } from './media/facts.js';
+import type { SaveContext } from './download/save.js';
+import { ItemHandler } from './items.js';
 import { renderFilename } from './media/filename.js';
-import { normalizeTweet } from './media/normalize.js';
-import { planItem, type PlanOptions } from './media/plan.js';
-import { problemRecord, toRecord } from './output/records.js';
+import { normalizeTweet, tweetFacts } from './media/normalize.js';
+import { problemRecord } from './output/records.js';
 import type { Reporter } from './output/reporter.js';
-import { emptyProgress, type Progress } from './output/summary.js';
+import type { Progress } from './output/summary.js';
+import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
-import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
+import type { ItemRecord, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
 export interface RunHooks {
@@ -46,9 +44,6 @@ export interface RunResult {
 export async function runArchive(config: Config, hooks: RunHooks): Promise<RunResult> {
   const notice = (message: string) => hooks.reporter.notice(message);
   const session = openSession({ ...config, mustExist: false, signal: hooks.signal, notice });
-  if (session.archive.droppedLines > 0) {
-    notice(`the archive journal had ${session.archive.droppedLines} unreadable line(s), left by a crash or a full disk mid-write; dropped, nothing complete was lost`);
-  }
   const run = new Run(config, hooks, session);
   let paged: Paged;
   try {
@@ -59,10 +54,8 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     throw error;
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
-  let waiting = 0;
   try {
     await run.queue.drain();
-    waiting = run.items.waiting();
   } finally {
     await session.close();
   }
@@ -70,7 +63,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   const { requests, cents } = run.client.cost;
   progress.cents = cents;
   const interrupted = hooks.signal.aborted;
-  return { ...paged, progress, requests, cents, failures, interrupted, waiting, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
+  return { ...paged, progress, requests, cents, failures, interrupted, waiting: run.items.waiting, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
 }
 
 interface Paged {
@@ -115,8 +108,12 @@ class Run {
     const { archive } = this.session;
     const paged: Paged = { scan: undefined, stop: undefined, error: undefined };
     try {
-      checkArchivedFiles(archive);
-      for (const item of archive.pending()) this.items.handle(item, false);
+      recoverLostPages(archive, (message) => this.hooks.reporter.notice(message));
+      archive.checkFiles();
+      for (const item of archive.pending()) {
+        await this.queue.room();
+        this.items.handle(item, false);
+      }
       const userId = await resolveUser(this.config, archive, this.client, this.mayRequest);
       paged.scan = archive.scanOf(userId);
       paged.stop = await this.pageUser(userId, (scan) => (paged.scan = scan)).catch(async (error: unknown) => {
@@ -170,12 +167,16 @@ class Run {
       warn: (message) => this.hooks.reporter.notice(message),
     });
     for (;;) {
+      // A first run pages no further ahead of its downloads than the queue holds: memory stays flat.
+      await this.queue.room();
       const step = await pager.next();
       if (step.done) return step.value;
+      const page = step.value;
       items.progress.pages += 1;
-      onScan(step.value.scan);
-      const found = step.value.tweets.map((tweet) => normalizeTweet(tweet));
-      this.session.archive.recordPage(userId, found.flatMap((f) => f.items), step.value.scan);
+      onScan(page.scan);
+      const found = page.tweets.map((tweet) => normalizeTweet(tweet));
+      const body = page.raw ?? JSON.stringify({ results: page.tweets });
+      this.session.archive.recordPage({ userId, seq: page.scan.pages, newest: page.newest, body, items: found.flatMap((f) => f.items), scan: page.scan });
       for (const { items: pageItems, problems } of found) {
         for (const problem of problems) items.emit(problemRecord(problem));
         for (const item of pageItems) items.handle(item, true);
@@ -184,61 +185,12 @@ class Run {
   }
 }
 
-/** Each media item once per run: planned, then skipped, queued, or recorded as planned. */
-class ItemHandler {
-  readonly progress: Progress = emptyProgress();
-  readonly failures: ItemRecord[] = [];
-  private readonly handled = new Set<string>();
-  private readonly planOptions: PlanOptions;
-
-  constructor(
-    config: Config,
-    private readonly archive: Archive,
-    private readonly queue: DownloadQueue,
-    private readonly save: SaveContext,
-    private readonly report: (record: ItemRecord) => void,
-  ) {
-    this.planOptions = { types: config.types, includeReposts: config.includeReposts, allowHosts: config.allowHosts, since: config.since, until: config.until };
-  }
-
-  emit(record: ItemRecord): void {
-    if (record.status === 'failed') this.failures.push(record);
-    this.progress[record.status] += 1;
-    if (record.bytes !== undefined && record.status === 'downloaded') this.progress.bytes += record.bytes;
-    this.report(record);
-  }
-
-  /** Items still without a file that this run's filters would download. */
-  waiting(): number {
-    let count = 0;
-    for (const item of this.archive.pending()) {
-      if (!this.archive.files.has(item.media.media_key) && planItem(item, this.planOptions).kind === 'download') count += 1;
-    }
-    return count;
-  }
-
-  /** `seenOnPage`: found by this run's paging, rather than left pending by an earlier run. */
-  handle(item: MediaItem, seenOnPage: boolean): void {
-    const key = item.media.media_key;
-    if (this.handled.has(key)) return;
-    const plan = planItem(item, this.planOptions);
-    // A pending item that today's filters leave out waits, silently, for a run that wants it.
-    if (plan.kind === 'skip' && !seenOnPage) return;
-    this.handled.add(key);
-    this.progress.found += 1;
-    if (plan.kind === 'skip') return this.emit(toRecord(item, 'skipped', { reason: plan.reason }));
-    const archived = this.archive.files.get(key);
-    // A dry run has nothing to queue unless there is a file to check.
-    if (this.save.dryRun && (archived === undefined || archived.upgradable)) return this.emit(toRecord(item, 'planned'));
-    this.queue.schedule(archived?.bytes ?? estimatedBytes(plan), async () => this.emit(await saveItem(plan, this.save)));
-  }
-}
-
 function stopFor(error: XmdError): StopReason {
   if (error instanceof ApiCreditsError) return 'out-of-credits';
   if (error instanceof ApiAuthError) return 'key-rejected';
   if (error instanceof RateLimitedError) return 'rate-limited';
   if (error instanceof PayloadError) return 'unreadable-page';
+  if (error instanceof ArchiveWriteError) return 'archive-unwritable';
   return 'api-failed';
 }
 
@@ -252,17 +204,4 @@ async function resolveUser(config: Config, archive: Archive, client: ApiClient, 
   if (userId === undefined) throw new UsageError(`@${handle} does not exist on X (agntdata has no such user); check the handle`);
   archive.rememberHandle(handle, userId);
   return userId;
-}
-
-/** Files the user deleted or truncated since they were archived are fetched again. */
-function checkArchivedFiles(archive: Archive): void {
-  for (const file of [...archive.files.values()]) {
-    let size: number | undefined;
-    try {
-      size = fs.statSync(path.join(archive.out, file.path)).size;
-    } catch {
-      size = undefined;
-    }
-    if (size !== file.bytes) archive.forgetFile(file.media_key);
-  }
 }

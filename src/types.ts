@@ -120,7 +120,8 @@ export type StopReason =
   | 'key-rejected'
   | 'rate-limited'
   | 'api-failed'
-  | 'unreadable-page';
+  | 'unreadable-page'
+  | 'archive-unwritable';
 
 /** What the pager needs to know of a tweet; the media layer works it out (see tweetFacts). */
 export interface TweetFacts {
@@ -132,6 +133,8 @@ export interface TweetFacts {
 }
 
 export interface Gap {
+  /** Page this gap from page 1 (its journal lines were lost), not from `token`, until it moves on. */
+  fromStart?: true;
   token: string;
   floor?: string;
   /** Creation time of the tweet just above the gap: nothing in it is newer (lets --since skip it). */

@@ -58,7 +58,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
       return;
     }
     const problem = fs.existsSync(path.join(options.out, file.path)) ? 'corrupt' : 'missing';
-    const item = archive.items.get(file.media_key);
+    const item = archive.itemOf(file.media_key);
     if (!options.repair || !item) {
       result.bad.push({ path: file.path, problem, repaired: false });
       return;
@@ -73,8 +73,14 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   };
 
   try {
-    for (const file of [...archive.files.values()]) queue.schedule(file.bytes, () => check(file));
+    for (const file of archive.files()) {
+      await queue.room();
+      if (options.signal.aborted) break;
+      queue.schedule(file.bytes, () => check(file));
+    }
     await queue.drain();
+    // verify reads every line anyway: the one moment a full rewrite costs little more.
+    if (!options.signal.aborted) archive.compactNow();
   } finally {
     await session.close();
   }

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { archiveRun, listFiles, tempDir, useReplayServers } from './helpers/cli.js';
+import { archiveRun, tempDir, useReplayServers } from './helpers/cli.js';
+import { STATE_FILES, stateFiles } from './helpers/expect.js';
 import { readJournal } from './helpers/journal.js';
 import { USER } from './helpers/seed.js';
 import { paginate, photoTweet, sha256, tweetIds, videoTweet } from './helpers/tweets.js';
@@ -71,7 +72,7 @@ describe('random SIGKILLs during a backfill', () => {
     }
     const onDisk = new Set([...journal.files.values()].map((f) => sha256(fs.readFileSync(path.join(out, f.path)))));
     for (const key of expected) expect(onDisk.has(sha256(media.get(key) ?? Buffer.alloc(0))), `seed ${seed}: ${key}`).toBe(true);
-    expect(listFiles(out).filter((f) => f.startsWith('.x-media-dump/') && f !== '.x-media-dump/journal.jsonl'), `seed ${seed}`).toEqual([]);
+    expect(stateFiles(out), `seed ${seed}`).toEqual(STATE_FILES);
     expect(paid, `seed ${seed}: ${kills} kills, ${s.apiRequests().length} asked`).toBeLessThanOrEqual(pages.length + kills + 1);
     expect(kills, `seed ${seed}`).toBeGreaterThan(0);
   });

@@ -13,6 +13,9 @@ export interface ApiClientOptions {
   retry: RetryContext;
 }
 
+/** A page as parsed, and its body's text exactly as the API sent it. */
+export type FetchedBody = PageBody & { raw: string };
+
 /** What the API has cost this run: only successful requests are charged. */
 export interface ApiCost {
   requests: number;
@@ -27,34 +30,41 @@ export class ApiClient {
   readonly cost: ApiCost = { requests: 0, cents: 0 };
   constructor(private readonly options: ApiClientOptions) {}
 
-  /** Page 1 (`token` null) or a continuation page of a user's media. `userId` is sent digit-exact. */
-  async mediaPage(userId: string, token: string | null, limit: number, pageNo: number): Promise<PageBody> {
+  /**
+   * Page 1 (`token` null) or a continuation page of a user's media, with the body's text as it
+   * came (the archive keeps it). `userId` is sent digit-exact.
+   */
+  async mediaPage(userId: string, token: string | null, limit: number, pageNo: number): Promise<FetchedBody> {
     // Built by hand: a 19-digit user_id must not pass through a JS number on its way out.
     const body =
       token === null
         ? `{"user_id":${userId},"limit":${limit}}`
         : `{"user_id":${userId},"continuation_token":${JSON.stringify(token)},"limit":${limit}}`;
     const endpoint = token === null ? '/user/medias' : '/user/medias/continuation';
-    return this.call('POST', endpoint, body, PageSchema, `page ${pageNo}`);
+    const { data, text } = await this.call('POST', endpoint, body, PageSchema, `page ${pageNo}`);
+    return { ...data, raw: text };
   }
 
   /** A user's profile by handle or by numeric id, via `GET /user/details`. Unknown user → undefined. */
   async profile(user: { handle: string } | { id: string }): Promise<Profile | undefined> {
     const [query, what] = 'handle' in user ? [`username=${encodeURIComponent(user.handle)}`, `@${user.handle}`] : [`user_id=${user.id}`, `user ${user.id}`];
     try {
-      return await this.call('GET', `/user/details?${query}`, undefined, UserDetailsSchema, what);
+      return (await this.call('GET', `/user/details?${query}`, undefined, UserDetailsSchema, what)).data;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     }
   }
 
-  private async call<S extends z.ZodType>(method: 'GET' | 'POST', endpoint: string, body: string | undefined, schema: S, what: string): Promise<z.output<S>> {
+  private async call<S extends z.ZodType>(method: 'GET' | 'POST', endpoint: string, body: string | undefined, schema: S, what: string): Promise<{ data: z.output<S>; text: string }> {
     const path = endpoint.split('?')[0] ?? endpoint;
     let json: unknown;
+    let text = '';
     try {
       json = await withRetries(`${path} (${what})`, this.options.retry, async () => {
-        const { statusCode, headers, text } = await this.send(method, endpoint, body);
+        const answer = await this.send(method, endpoint, body);
+        const { statusCode, headers } = answer;
+        text = answer.text;
         if (statusCode < 200 || statusCode >= 300) throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
         let parsed: unknown;
         try {
@@ -77,7 +87,7 @@ export class ApiClient {
     this.cost.requests += 1;
     const costCents = (parsed.data as { costCents?: unknown }).costCents;
     this.cost.cents += typeof costCents === 'number' ? costCents : 1;
-    return parsed.data;
+    return { data: parsed.data, text };
   }
 
   private async send(method: 'GET' | 'POST', endpoint: string, body: string | undefined) {

@@ -11,7 +11,7 @@ import type { PageBody } from './schema.js';
  */
 
 export interface PageSource {
-  mediaPage(userId: string, token: string | null, limit: number, pageNo: number): Promise<PageBody>;
+  mediaPage(userId: string, token: string | null, limit: number, pageNo: number): Promise<PageBody & { raw?: string }>;
 }
 
 export interface PagerOptions {
@@ -32,6 +32,10 @@ export interface PagerOptions {
 export interface FetchedPage {
   pageNo: number;
   tweets: readonly unknown[];
+  /** The body's text as the API sent it, when the source keeps it. */
+  raw: string | undefined;
+  /** The page's newest tweet id. */
+  newest: string | undefined;
   scan: ScanState;
 }
 
@@ -122,7 +126,7 @@ class Walker {
       advance(scan, facts);
       // The page's media and the progress past it are journaled together by the caller: after a
       // crash either both are known or the page is asked for again, never media lost.
-      yield { pageNo: this.pageNo, tweets: page.results, scan: structuredClone(scan) };
+      yield { pageNo: this.pageNo, tweets: page.results, raw: page.raw, newest: facts.newest?.id.toString(), scan: structuredClone(scan) };
       if (facts.end !== undefined) return facts.end;
       memory.seenTokens.add(token ?? '');
       token = facts.next;
@@ -137,6 +141,7 @@ class Walker {
   async *fillGap(gap: Gap): AsyncGenerator<FetchedPage, WalkEnd, void> {
     const saved = gap.token;
     const advance = gapAdvance(gap);
+    if (gap.fromStart) return yield* this.walk(null, gap.floor, advance);
     try {
       return yield* this.walk(saved, gap.floor, advance);
     } catch (error) {
@@ -176,6 +181,7 @@ function gapAdvance(gap: Gap): Advance {
       if (gap.floor === undefined) scan.complete = true;
     } else if (next !== null) {
       gap.token = next;
+      delete gap.fromStart;
       if (oldest !== undefined) gap.notAfter = oldest;
     }
   };

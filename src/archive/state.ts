@@ -1,138 +1,226 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ArchiveWriteError, UsageError } from '../errors.js';
-import { disambiguate } from './files.js';
 import type { ArchivedFile, MediaItem, ScanState } from '../types.js';
+import { compact } from './compact.js';
+import { FORMAT, parseLine, type Entry } from './entries.js';
+import { disambiguate } from './files.js';
+import { HANDLED, HAS_FILE, HAS_ITEM, MediaIndex, UPGRADABLE } from './index.js';
+import { JournalFile } from './journal.js';
+import { PathTable } from './paths.js';
+import { Applier, replay, type ArchiveState, type Damage, type Hole } from './replay.js';
+import { restoreArchive, snapshotArchive } from './snapshot.js';
+import { TweetStore, TWEETS_FILE, type StoredPage } from './tweets.js';
 
 /**
- * The archive's memory, in `<out>/.x-media-dump/`: an append-only JSONL journal of what was
- * discovered, what is on disk and where paging stands. Every change is one line, written in one
- * write() before the run moves on; changes that must land together (a page's media and the
- * progress past it) share a line. So a crash or `kill -9` at any instant leaves a journal whose
- * every complete line is true and whose torn last line, if any, is all of one change: it is
- * dropped on the next open. Each writable open rewrites the journal compacted (temp file, fsync,
- * rename), so it never grows without bound.
+ * The archive's memory, in `<out>/.x-media-dump/`: an append-only journal of JSON lines (what
+ * was discovered, what is on disk, where paging stands), the tweets of every page, and a snapshot
+ * of the index over the journal. Every change is one line written in one write() before the run
+ * moves on, so a crash leaves a journal whose every whole line is true. Opening reads the
+ * snapshot and replays only the journal after it; nothing is rewritten unless the journal's dead
+ * entries outweigh the live ones. README.md ("Where state lives") gives the crash-safety argument.
  */
 
 export const STATE_DIR = '.x-media-dump';
-const JOURNAL = 'journal.jsonl';
-const FORMAT = 1;
+export const JOURNAL = 'journal.jsonl';
+/** The snapshot is rewritten once the journal past it is this long (an idle run adds ~1 KB). */
+const SNAPSHOT_TAIL_BYTES = 4 << 20;
+/** Archived files have their size checked over this many runs, all of them once in that span. */
+const CHECK_ROUNDS = 30;
+const MIN_CHECKS = 500;
 
-type Entry =
-  | { k: 'format'; v: number }
-  | { k: 'item'; item: MediaItem }
-  | { k: 'file'; file: ArchivedFile }
-  | { k: 'unfile'; media_key: string }
-  | { k: 'scan'; user_id: string; scan: ScanState }
-  | { k: 'user'; handle: string; user_id: string }
-  | { k: 'tx'; entries: Entry[] };
+/** One fetched page, as the run journals it. */
+export interface PageRecord {
+  userId: string;
+  seq: number;
+  newest: string | undefined;
+  /** The response body as the API sent it. */
+  body: string;
+  items: readonly MediaItem[];
+  scan: ScanState;
+}
+
+/** What opening found wrong with the journal, and what was done about it. */
+export interface OpenReport extends Damage {
+  /** Where the damaged journal was copied before anything was rewritten. */
+  copy: string | undefined;
+}
 
 export class Archive {
-  readonly items = new Map<string, MediaItem>();
-  readonly files = new Map<string, ArchivedFile>();
-  readonly scans = new Map<string, ScanState>();
-  readonly handles = new Map<string, string>();
-  private readonly pathOwners = new Map<string, string>();
-  private fd: number | undefined;
-  /** Discovered items waiting to share a line with the next change (see `discover`). */
-  private staged: Entry[] = [];
-  /** Lines the last open could not read (torn or corrupt): dropped, and said in the summary. */
-  droppedLines = 0;
+  readonly tweets: TweetStore;
+  report: OpenReport = { unreadable: [], torn: undefined, unterminated: false, holes: [], copy: undefined };
+  private readonly journal: JournalFile;
+  private snapshotAt = 0;
+  private compactOnClose = false;
+  /** Paths handed out this run whose files are not journaled yet. */
+  private readonly claims = new Map<string, number>();
+  private cached: { offset: number; entries: Entry[] } | undefined;
 
   private constructor(
     readonly out: string,
     readonly dir: string,
-  ) {}
+    private state: ArchiveState,
+  ) {
+    this.journal = new JournalFile(path.join(dir, JOURNAL));
+    this.tweets = new TweetStore(path.join(dir, TWEETS_FILE));
+  }
 
   get tmpDir(): string {
     return path.join(this.dir, 'tmp');
   }
 
-  /**
-   * Read the journal; with `writable`, also compact it and clear temp files a killed run left.
-   * Call with `writable` only while holding the lock.
-   */
+  get handles(): ReadonlyMap<string, string> {
+    return this.state.handles;
+  }
+
+  get accounts(): ReadonlyMap<string, string> {
+    return this.state.accounts;
+  }
+
+  /** Read the snapshot and the journal after it; with `writable` (lock held), also tidy up. */
   static open(out: string, writable: boolean): Archive {
-    const archive = new Archive(out, path.join(out, STATE_DIR));
-    const journal = path.join(archive.dir, JOURNAL);
-    let text = '';
-    try {
-      text = fs.readFileSync(journal, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    // After a complete line the last element is ''; after a torn write, what part of it landed.
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      try {
-        archive.apply(JSON.parse(line) as Entry);
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        archive.droppedLines++;
-      }
-    }
-    if (writable) {
-      fs.mkdirSync(archive.dir, { recursive: true });
-      fs.rmSync(archive.tmpDir, { recursive: true, force: true });
-      for (const name of fs.readdirSync(archive.dir)) {
-        if (name.startsWith(`${JOURNAL}.`) && name.endsWith('.tmp')) fs.rmSync(path.join(archive.dir, name), { force: true });
-      }
-      fs.mkdirSync(archive.tmpDir, { recursive: true });
-      archive.compact();
-    }
+    const dir = path.join(out, STATE_DIR);
+    const archive = new Archive(out, dir, emptyState());
+    archive.load();
+    if (writable) archive.prepareForWriting();
     return archive;
   }
 
-  /** Items with no file yet, or with one saved from a fallback size that a new try may better. */
-  pending(): MediaItem[] {
-    return [...this.items.values()].filter((item) => {
-      const file = this.files.get(item.media.media_key);
-      return file === undefined || file.upgradable === true;
-    });
+  // ── lookups ──────────────────────────────────────────────────────────────────────────────
+
+  hasItem(mediaKey: string): boolean {
+    const slot = this.state.index.find(mediaKey);
+    return slot >= 0 && (this.state.index.flags(slot) & HAS_ITEM) !== 0;
   }
 
-  /**
-   * Newly discovered items: known at once, and written in the same line as the next change
-   * (the page's scan progress, which the pager saves before any download can start), so a kill
-   * between the two cannot keep the progress and lose the media. `close()` writes them too.
-   */
-  discover(items: readonly MediaItem[]): void {
-    const fresh = items.filter((item) => !this.items.has(item.media.media_key));
-    for (const item of fresh) {
-      const entry: Entry = { k: 'item', item };
-      this.apply(entry);
-      this.staged.push(entry);
+  itemOf(mediaKey: string): MediaItem | undefined {
+    const slot = this.state.index.find(mediaKey);
+    const offset = slot < 0 ? -1 : this.state.index.itemAt(slot);
+    const entry = offset < 0 ? undefined : this.entriesAt(offset).find((e) => e.k === 'item' && e.item.media.media_key === mediaKey);
+    return entry?.k === 'item' ? entry.item : undefined;
+  }
+
+  fileOf(mediaKey: string): ArchivedFile | undefined {
+    const slot = this.state.index.find(mediaKey);
+    const offset = slot < 0 ? -1 : this.state.index.fileAt(slot);
+    const entry = offset < 0 ? undefined : this.entriesAt(offset).find((e) => e.k === 'file' && e.file.media_key === mediaKey);
+    return entry?.k === 'file' ? entry.file : undefined;
+  }
+
+  /** Items with no file yet, or with one saved from a fallback size, in the order found. */
+  *pending(): Generator<MediaItem> {
+    const { index } = this.state;
+    const due: number[] = [];
+    for (const slot of index.slots()) {
+      const flags = index.flags(slot);
+      if ((flags & HAS_ITEM) !== 0 && ((flags & HAS_FILE) === 0 || (flags & UPGRADABLE) !== 0)) due.push(slot);
+    }
+    due.sort((a, b) => index.itemAt(a) - index.itemAt(b));
+    for (const slot of due) {
+      const item = this.itemOf(index.keyOf(slot));
+      if (item) yield item;
     }
   }
 
-  /** A page's media and the paging progress past it, in one line: a crash keeps both or neither. */
-  recordPage(userId: string, items: readonly MediaItem[], scan: ScanState): void {
-    this.discover(items);
-    this.saveScan(userId, scan);
+  /** Every item the archive knows, in the order found, with its file if it has one (`export`). */
+  *records(): Generator<{ item: MediaItem; file: ArchivedFile | undefined }> {
+    const { index } = this.state;
+    for (const { entry, offset } of this.liveEntries()) {
+      if (entry.k !== 'item') continue;
+      const slot = index.find(entry.item.media.media_key);
+      if (index.itemAt(slot) === offset) yield { item: entry.item, file: this.fileOf(entry.item.media.media_key) };
+    }
+  }
+
+  /** Every archived file, in the order saved (`verify`). */
+  *files(): Generator<ArchivedFile> {
+    const { index } = this.state;
+    for (const { entry, offset } of this.liveEntries()) {
+      if (entry.k === 'file' && index.fileAt(index.find(entry.file.media_key)) === offset) yield entry.file;
+    }
+  }
+
+  /** How many items and files the archive holds. */
+  counts(): { items: number; files: number } {
+    const { index } = this.state;
+    let items = 0;
+    let files = 0;
+    for (const slot of index.slots()) {
+      const flags = index.flags(slot);
+      if (flags & HAS_ITEM) items += 1;
+      if (flags & HAS_FILE) files += 1;
+    }
+    return { items, files };
+  }
+
+  scanOf(userId: string): ScanState {
+    const scan = this.state.scans.get(userId);
+    return scan ? structuredClone(scan) : { gaps: [], complete: false, pages: 0 };
+  }
+
+  /** Whether this run has handled the item already (`markHandled`). */
+  isHandled(mediaKey: string): boolean {
+    const slot = this.state.index.find(mediaKey);
+    return slot >= 0 && (this.state.index.flags(slot) & HANDLED) !== 0;
+  }
+
+  markHandled(mediaKey: string): void {
+    this.state.index.setFlags(this.state.index.slot(mediaKey), HANDLED);
+  }
+
+  /** The tweets stored for the pages a hole lost, if the store still has them. */
+  storedPages(hole: Hole): StoredPage[] {
+    const pages = this.tweets.read(hole.tweetsFrom, hole.tweetsTo ?? this.tweets.size);
+    return pages.filter((p) => p.user_id === hole.user_id && p.seq >= hole.from && p.seq <= hole.to);
+  }
+
+  // ── changes: each one line in the journal ─────────────────────────────────────────────────
+
+  /** A page: its tweets to the store first, then its marker, new items and progress in one line. */
+  recordPage(page: PageRecord, recovered = false): void {
+    const tweets = this.tweets.append({ user_id: page.userId, seq: page.seq, body: page.body });
+    const fresh = new Map<string, MediaItem>();
+    for (const item of page.items) if (!this.hasItem(item.media.media_key)) fresh.set(item.media.media_key, item);
+    this.write([
+      { k: 'page', user_id: page.userId, seq: page.seq, tweets, ...(page.newest ? { newest: page.newest } : {}), ...(recovered ? { recovered: true as const } : {}) },
+      ...[...fresh.values()].map((item): Entry => ({ k: 'item', item })),
+      { k: 'scan', user_id: page.userId, scan: structuredClone(page.scan) },
+    ]);
   }
 
   /** Journal a file that was verified and renamed into place. */
   recordFile(file: ArchivedFile): void {
-    this.append([{ k: 'file', file }]);
+    this.write([{ k: 'file', file }]);
+    this.claims.delete(file.path.toLowerCase());
   }
 
   /** Forget a file that is gone or damaged, so the next run fetches it again. */
   forgetFile(mediaKey: string): void {
-    if (this.files.has(mediaKey)) this.append([{ k: 'unfile', media_key: mediaKey }]);
+    const slot = this.state.index.find(mediaKey);
+    if (slot >= 0 && this.state.index.flags(slot) & HAS_FILE) this.write([{ k: 'unfile', media_key: mediaKey }]);
+  }
+
+  /**
+   * Pages lost with no stored tweets: their numbers are taken (so the hole is not found again)
+   * and a gap from page 1 down to the page after the hole is added to the user's paging.
+   */
+  repage(hole: Hole): void {
+    const scan = this.scanOf(hole.user_id);
+    scan.gaps.unshift({ token: '', fromStart: true, ...(hole.floor ? { floor: hole.floor } : {}) });
+    const markers = Array.from({ length: hole.to - hole.from + 1 }, (_, i): Entry => ({ k: 'page', user_id: hole.user_id, seq: hole.from + i, recovered: true }));
+    this.write([...markers, { k: 'scan', user_id: hole.user_id, scan }]);
   }
 
   saveScan(userId: string, scan: ScanState): void {
-    // A copy: the pager keeps changing its object, the archive must hold what was written.
-    this.append([{ k: 'scan', user_id: userId, scan: structuredClone(scan) }]);
+    this.write([{ k: 'scan', user_id: userId, scan: structuredClone(scan) }]);
   }
 
   rememberHandle(handle: string, userId: string): void {
-    this.append([{ k: 'user', handle, user_id: userId }]);
+    this.write([{ k: 'user', handle, user_id: userId }]);
   }
 
-  scanOf(userId: string): ScanState {
-    const scan = this.scans.get(userId);
-    return scan ? structuredClone(scan) : { gaps: [], complete: false, pages: 0 };
+  rememberAccount(userId: string, folder: string): void {
+    this.write([{ k: 'account', user_id: userId, folder }]);
   }
 
   /**
@@ -140,125 +228,139 @@ export class Archive {
    * owns it (then a `~<media_key>` suffix makes it unique). Two items never share a path.
    */
   pathFor(mediaKey: string, wanted: string): string {
-    const known = this.files.get(mediaKey)?.path;
-    if (known !== undefined && known === wanted) return known;
-    const owner = this.pathOwners.get(wanted.toLowerCase());
-    const chosen = owner === undefined || owner === mediaKey ? wanted : disambiguate(wanted, mediaKey);
-    this.pathOwners.set(chosen.toLowerCase(), mediaKey);
+    const slot = this.state.index.slot(mediaKey);
+    if (this.fileOf(mediaKey)?.path === wanted) return wanted;
+    const owner = this.claims.get(wanted.toLowerCase()) ?? this.state.paths.owner(wanted);
+    const chosen = owner < 0 || owner === slot ? wanted : disambiguate(wanted, mediaKey);
+    this.claims.set(chosen.toLowerCase(), slot);
     return chosen;
+  }
+
+  /**
+   * A slice of the archived files (all of them over CHECK_ROUNDS runs) is checked for size;
+   * a file deleted or truncated since it was archived is forgotten, to be fetched again.
+   */
+  checkFiles(): { checked: number; forgotten: number } {
+    const { index } = this.state;
+    const slots = [...index.slots()].filter((slot) => index.flags(slot) & HAS_FILE);
+    const share = Math.min(slots.length, Math.max(MIN_CHECKS, Math.ceil(slots.length / CHECK_ROUNDS)));
+    let forgotten = 0;
+    const start = slots.length === 0 ? 0 : this.state.cursor % slots.length;
+    for (let i = 0; i < share; i++) {
+      const key = index.keyOf(slots[(start + i) % slots.length] ?? 0);
+      const file = this.fileOf(key);
+      if (file && sizeOf(path.join(this.out, file.path)) !== file.bytes) {
+        this.forgetFile(key);
+        forgotten += 1;
+      }
+    }
+    if (share > 0 && share < slots.length) this.write([{ k: 'cursor', at: (start + share) % slots.length }]);
+    return { checked: share, forgotten };
+  }
+
+  /** Compact now (verify does, whatever the dead share). */
+  compactNow(): void {
+    this.compactOnClose = false;
+    this.state = compact(this.state, this.journal, this.dir);
+    this.snapshotAt = this.journal.size;
+    this.cached = undefined;
   }
 
   close(): void {
     try {
-      this.append([]);
+      // Both only save work for later opens: a full disk here costs nothing now, so it is let be.
+      if (this.compactOnClose || this.deadOutweighLive()) this.compactNow();
+      else if (this.journal.size - this.snapshotAt > SNAPSHOT_TAIL_BYTES || (this.snapshotAt === 0 && this.journal.size > 0)) this.saveSnapshot();
     } catch {
-      // Items still staged are only ever written with their page's progress or alone: losing
-      // them with it means the next run asks for that page again, nothing worse.
+      // The journal as it was is intact; the next open replays more of it.
     } finally {
-      if (this.fd !== undefined) fs.closeSync(this.fd);
-      this.fd = undefined;
+      this.journal.close();
+      this.tweets.close();
     }
   }
 
-  /**
-   * Write as one line, then apply: the change lands whole or not at all. A write that fails
-   * part-way (a full disk) is cut back off, so the next line never lands glued to a torn one.
-   */
-  private append(entries: Entry[]): void {
-    const all = [...this.staged, ...entries];
-    if (all.length === 0) return;
-    const line = all.length === 1 && all[0] ? all[0] : { k: 'tx', entries: all };
-    const journal = path.join(this.dir, JOURNAL);
-    this.fd ??= fs.openSync(journal, 'a');
-    const size = fs.fstatSync(this.fd).size;
-    try {
-      writeAll(this.fd, `${JSON.stringify(line)}\n`);
-    } catch (error) {
-      try {
-        fs.ftruncateSync(this.fd, size);
-      } catch {
-        // Could not cut it back: the torn line is dropped on the next open, as after a crash.
-      }
-      throw new ArchiveWriteError(journal, error);
-    }
-    for (const entry of entries) this.apply(entry);
-    this.staged = [];
+  // ── internals ──────────────────────────────────────────────────────────────────────────────
+
+  private write(entries: Entry[]): void {
+    const line = entries.length === 1 && entries[0] ? entries[0] : { k: 'tx' as const, entries };
+    const offset = this.journal.append(JSON.stringify(line));
+    const applier = new Applier(this.state, this.journal, this.out, { unreadable: [], torn: undefined, unterminated: false, holes: [] });
+    applier.line(entries, offset);
   }
 
-  private apply(entry: Entry): void {
-    switch (entry.k) {
-      case 'format':
-        if (entry.v > FORMAT) throw new UsageError(`${this.out} was written by a newer x-media-dump (archive format ${entry.v}); upgrade x-media-dump`);
-        return;
-      case 'tx':
-        for (const inner of entry.entries) this.apply(inner);
-        return;
-      case 'item':
-        this.items.set(entry.item.media.media_key, entry.item);
-        return;
-      case 'file': {
-        const previous = this.files.get(entry.file.media_key);
-        if (previous) this.pathOwners.delete(previous.path.toLowerCase());
-        this.files.set(entry.file.media_key, entry.file);
-        this.pathOwners.set(entry.file.path.toLowerCase(), entry.file.media_key);
-        return;
-      }
-      case 'unfile':
-        this.files.delete(entry.media_key);
-        return;
-      case 'scan':
-        this.scans.set(entry.user_id, entry.scan);
-        return;
-      case 'user':
-        this.handles.set(entry.handle, entry.user_id);
-        return;
+  private entriesAt(offset: number): Entry[] {
+    if (this.cached?.offset !== offset) this.cached = { offset, entries: parseLine(this.journal.lineAt(offset)) ?? [] };
+    return this.cached.entries;
+  }
+
+  private *liveEntries(): Generator<{ entry: Entry; offset: number }> {
+    for (const line of this.journal.lines()) {
+      if (!line.complete) return;
+      for (const entry of parseLine(line.text) ?? []) yield { entry, offset: line.offset };
     }
   }
 
-  /** Rewrite the journal as one line per fact: temp file, fsync, rename, fsync the folder. */
-  private compact(): void {
-    this.close();
-    const entries: Entry[] = [
-      { k: 'format', v: FORMAT },
-      ...[...this.handles].map(([handle, user_id]): Entry => ({ k: 'user', handle, user_id })),
-      ...[...this.scans].map(([user_id, scan]): Entry => ({ k: 'scan', user_id, scan })),
-      ...[...this.items.values()].map((item): Entry => ({ k: 'item', item })),
-      ...[...this.files.values()].map((file): Entry => ({ k: 'file', file })),
-    ];
-    const target = path.join(this.dir, JOURNAL);
-    const temp = `${target}.${process.pid}.tmp`;
-    try {
-      const fd = fs.openSync(temp, 'w');
-      try {
-        writeAll(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(temp, target);
-    } catch (error) {
-      // The journal as it was is untouched: only the compacted copy could not be made.
-      fs.rmSync(temp, { force: true });
-      throw new ArchiveWriteError(target, error);
+  private load(): void {
+    const restored = restoreArchive(this.dir, this.journal);
+    if (restored) {
+      this.state = restored.state;
+      this.snapshotAt = restored.journalBytes;
     }
-    fsyncDir(this.dir);
+    const damage = replay(this.state, this.journal, this.snapshotAt, this.out);
+    this.report = { ...damage, copy: undefined };
+  }
+
+  private prepareForWriting(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    for (const name of fs.readdirSync(this.dir)) {
+      if (/^(journal\.jsonl|index\.bin)\.\d+\.tmp$/.test(name)) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+    if (this.report.unreadable.length > 0) {
+      // Before anything is rewritten: the damaged journal is kept whole beside the new one.
+      this.report.copy = path.join(this.dir, `journal.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+      fs.copyFileSync(this.journal.path, this.report.copy);
+      this.compactOnClose = true;
+    }
+    if (this.report.torn !== undefined) this.journal.truncate(this.report.torn);
+    if (this.report.unterminated) this.journal.appendRaw('\n');
+    this.tweets.truncate(this.state.tweetsEnd);
+    if (this.journal.size === 0) this.write([{ k: 'format', v: FORMAT, epoch: randomUUID() }]);
+    else if (this.state.epoch === undefined) this.compactOnClose = true;
+  }
+
+  private deadOutweighLive(): boolean {
+    const { items, files } = this.counts();
+    const live = items + files + this.state.markers + this.state.scans.size + this.state.handles.size + this.state.accounts.size + 1;
+    return this.state.entries - live > live;
+  }
+
+  private saveSnapshot(): void {
+    this.snapshotAt = snapshotArchive(this.dir, this.state, this.journal);
   }
 }
 
-/** fs.writeSync may write less than asked (a full disk, a signal): loop until all is out. */
-function writeAll(fd: number, text: string): void {
-  const buffer = Buffer.from(text);
-  for (let at = 0; at < buffer.length; ) at += fs.writeSync(fd, buffer, at);
+export function emptyState(): ArchiveState {
+  return {
+    index: new MediaIndex(),
+    paths: new PathTable(),
+    scans: new Map(),
+    handles: new Map(),
+    accounts: new Map(),
+    lastSeq: new Map(),
+    cursor: 0,
+    entries: 0,
+    markers: 0,
+    tweetsEnd: 0,
+    epoch: undefined,
+  };
 }
 
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
+function sizeOf(file: string): number | undefined {
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    return fs.statSync(file).size;
   } catch {
-    // Some file systems refuse fsync on a directory; the rename is still atomic there.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    return undefined;
   }
 }

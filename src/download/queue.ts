@@ -13,12 +13,25 @@ export class DownloadQueue {
   private readonly waiting = new LargestFirst();
   private seq = 0;
   private readonly errors: unknown[] = [];
+  private readonly roomWaiters: (() => void)[] = [];
+  /** Tasks waiting for a slot beyond which `room()` makes the producer wait. */
+  private readonly backlog: number;
 
   constructor(
     concurrency: number,
     private readonly signal: AbortSignal,
   ) {
     this.limit = pLimit(concurrency);
+    this.backlog = Math.max(256, concurrency * 16);
+  }
+
+  /**
+   * Resolves once fewer than the backlog's worth of tasks wait: a producer that awaits this
+   * before each batch (a page) never runs far ahead of the downloads.
+   */
+  room(): Promise<void> {
+    if (this.waiting.size < this.backlog || this.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Queue a task; `weight` (its estimated bytes) orders it among those still waiting. */
@@ -27,6 +40,7 @@ export class DownloadQueue {
     const run = this.limit(async () => {
       // Each slot runs whichever task is best now, not necessarily the one queued with it.
       const next = this.waiting.pop();
+      if (this.waiting.size < this.backlog || this.signal.aborted) for (const wake of this.roomWaiters.splice(0)) wake();
       if (next === undefined || this.signal.aborted) return;
       try {
         await next.task();
@@ -54,6 +68,10 @@ interface Waiting {
 /** A binary max-heap on (weight, then earliest seq). */
 class LargestFirst {
   private readonly heap: Waiting[] = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
 
   push(entry: Waiting): void {
     const heap = this.heap;

@@ -24,14 +24,14 @@ export interface SaveContext {
 export async function saveItem(plan: DownloadPlan, context: SaveContext): Promise<ItemRecord> {
   const { item } = plan;
   const key = item.media.media_key;
-  const archived = context.archive.files.get(key);
+  const archived = context.archive.fileOf(key);
   if (archived && !archived.upgradable) {
     if (await isIntact(context.fetch.out, archived)) return toRecord(item, 'exists', { file: archived });
     // Deleted or damaged since it was archived: forget it, so a failure now is retried next run.
     context.archive.forgetFile(key);
   }
   if (context.dryRun) return toRecord(item, 'planned');
-  const keptPath = context.archive.files.get(key)?.path;
+  const keptPath = context.archive.fileOf(key)?.path;
   return downloadItem(plan, context, keptPath);
 }
 

@@ -91,6 +91,7 @@ const STOP_TEXT: Record<StopReason, string> = {
   'rate-limited': 'rate-limited',
   'api-failed': 'the API kept failing',
   'unreadable-page': 'unreadable API response',
+  'archive-unwritable': 'the archive could not be written',
 };
 
 export function formatDollars(cents: number): string {

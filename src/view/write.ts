@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from '../archive/state.js';
+import { fsyncDir } from '../archive/fsync.js';
 import { ViewWriteError } from '../errors.js';
 import { DATA_FILE, DATA_HEAD, DATA_TAIL, encodeRow, type ViewItem } from './data.js';
 import { PAGE_FILE, pageHtml } from './page.js';

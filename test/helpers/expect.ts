@@ -29,8 +29,14 @@ export function expectMedia(s: ReplayServer, out: string, names: readonly string
 
 /** Exactly these files (and the journal) under --out: no temp, part or lock files. */
 export function expectOnly(out: string, names: readonly string[]): void {
-  expect(listFiles(out)).toEqual(['.x-media-dump/journal.jsonl', ...names].sort());
+  expect(listFiles(out)).toEqual([...STATE_FILES, ...names].sort());
 }
+
+/** What the state folder holds after a run that paged: the journal, its snapshot, the tweets. */
+export const STATE_FILES = ['.x-media-dump/index.bin', '.x-media-dump/journal.jsonl', '.x-media-dump/tweets.jsonl.gz'];
+
+/** The state folder's files (anything temporary would show here). */
+export const stateFiles = (out: string) => listFiles(out).filter((f) => f.startsWith('.x-media-dump/'));
 
 /** The CDN paths the server was asked for, as fixture keys (size query folded into the name). */
 export function cdnKeys(s: ReplayServer): string[] {

@@ -1,0 +1,146 @@
+import fs from 'node:fs';
+import { ArchiveWriteError } from '../errors.js';
+
+/**
+ * The journal file itself: whole lines appended with one write each, read back sequentially in
+ * chunks (never as one string, whatever its size) or one line at a time by byte offset.
+ */
+
+const CHUNK = 1 << 20;
+const NEWLINE = 10;
+
+export interface JournalLine {
+  /** Byte offset of the line's first byte. */
+  offset: number;
+  text: string;
+  /** False only for a last line with no newline after it: a write cut short. */
+  complete: boolean;
+}
+
+export class JournalFile {
+  private fd: number | undefined;
+  private readOnlyFd: number | undefined;
+  /** The file's length as this process has written it (no fstat per append). */
+  size: number;
+
+  constructor(readonly path: string) {
+    this.size = sizeOf(path);
+  }
+
+  /**
+   * Append one line (`text` has no newline) in one write; returns its offset. A write that fails
+   * part-way (a full disk) is cut back off, so the next line never lands glued to a torn one.
+   */
+  append(text: string): number {
+    const bytes = Buffer.from(`${text}\n`);
+    this.fd ??= fs.openSync(this.path, 'a');
+    const offset = this.size;
+    try {
+      for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd, bytes, at);
+    } catch (error) {
+      try {
+        fs.ftruncateSync(this.fd, offset);
+      } catch {
+        // Could not cut it back: the torn line is dropped on the next open, as after a crash.
+      }
+      throw new ArchiveWriteError(this.path, error);
+    }
+    this.size += bytes.length;
+    return offset;
+  }
+
+  /** Bytes as they are (the newline a whole last line lacks). */
+  appendRaw(text: string): void {
+    this.fd ??= fs.openSync(this.path, 'a');
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd, bytes, at);
+    this.size += bytes.length;
+  }
+
+  /** The line that starts at `offset` (without its newline). */
+  lineAt(offset: number): string {
+    const fd = this.readFd();
+    let length = 4096;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(length);
+      const read = fs.readSync(fd, buffer, 0, length, offset);
+      const end = buffer.subarray(0, read).indexOf(NEWLINE);
+      if (end >= 0) return buffer.toString('utf8', 0, end);
+      if (read < length) return buffer.toString('utf8', 0, read);
+      length *= 4;
+    }
+  }
+
+  /** Every line from `from` to the end, in order, read in 1 MiB chunks. */
+  *lines(from = 0): Generator<JournalLine> {
+    if (this.size <= from && sizeOf(this.path) <= from) return;
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      let carry: Buffer = Buffer.alloc(0);
+      let position = from;
+      let lineStart = from;
+      for (;;) {
+        const read = fs.readSync(fd, chunk, 0, CHUNK, position);
+        if (read === 0) break;
+        position += read;
+        const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+        let start = 0;
+        for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
+          yield { offset: lineStart, text: data.toString('utf8', start, end), complete: true };
+          lineStart += end - start + 1;
+          start = end + 1;
+        }
+        carry = Buffer.from(data.subarray(start));
+      }
+      if (carry.length > 0) yield { offset: lineStart, text: carry.toString('utf8'), complete: false };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Cut the file to `size` bytes (a torn last line). */
+  truncate(size: number): void {
+    this.closeFd();
+    fs.truncateSync(this.path, size);
+    this.size = size;
+  }
+
+  /** The last `length` bytes before `end`, to tell whether a snapshot still matches the file. */
+  bytesBefore(end: number, length: number): Buffer {
+    const start = Math.max(0, end - length);
+    const buffer = Buffer.alloc(end - start);
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      fs.readSync(fd, buffer, 0, buffer.length, start);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return buffer;
+  }
+
+  close(): void {
+    this.closeFd();
+  }
+
+  private readFd(): number {
+    this.readOnlyFd ??= fs.openSync(this.path, 'r');
+    return this.readOnlyFd;
+  }
+
+  private closeFd(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    if (this.readOnlyFd !== undefined) fs.closeSync(this.readOnlyFd);
+    this.fd = undefined;
+    this.readOnlyFd = undefined;
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ArchiveWriteError } from '../errors.js';
+
+/**
+ * Every tweet a page returned, kept as the API sent it (the response body itself, so nothing is
+ * re-encoded and no depth of nesting can trip a serializer): one gzip member per page appended to
+ * `tweets.jsonl.gz` (members concatenate into a valid gzip file of JSON lines). The journal line
+ * that records a page names its member's offset and length, and is written after it, so a crash
+ * never leaves a journaled page without its tweets; a member no journal line names (a crash in
+ * between) is cut off on the next open.
+ */
+
+export const TWEETS_FILE = 'tweets.jsonl.gz';
+
+/** A page as stored: the response body exactly as the API sent it (JSON text, bare or enveloped). */
+export interface StoredPage {
+  user_id: string;
+  seq: number;
+  body: string;
+}
+
+/** The tweets of a stored page's body; [] when the body is not a page. */
+export function tweetsOf(page: StoredPage): unknown[] {
+  try {
+    const body = JSON.parse(page.body) as { results?: unknown; data?: { results?: unknown } };
+    const results = body.results ?? body.data?.results;
+    return Array.isArray(results) ? results : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Where a page's tweets sit in the store. */
+export interface TweetsRef {
+  at: number;
+  len: number;
+}
+
+export class TweetStore {
+  private fd: number | undefined;
+  size: number;
+
+  constructor(readonly path: string) {
+    try {
+      this.size = fs.statSync(path).size;
+    } catch {
+      this.size = 0;
+    }
+  }
+
+  /** Append one page's tweets; returns where they went. */
+  append(page: StoredPage): TweetsRef {
+    const bytes = gzipSync(`${JSON.stringify(page)}\n`);
+    this.fd ??= fs.openSync(this.path, 'a');
+    const at = this.size;
+    try {
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done);
+    } catch (error) {
+      try {
+        fs.ftruncateSync(this.fd, at);
+      } catch {
+        // Left as an unnamed tail: cut off on the next open.
+      }
+      throw new ArchiveWriteError(this.path, error);
+    }
+    this.size += bytes.length;
+    return { at, len: bytes.length };
+  }
+
+  /** The pages stored in bytes [from, to), in order; an unreadable stretch ends the list there. */
+  read(from: number, to: number): StoredPage[] {
+    if (to <= from) return [];
+    const buffer = Buffer.alloc(to - from);
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      fs.readSync(fd, buffer, 0, buffer.length, from);
+    } finally {
+      fs.closeSync(fd);
+    }
+    let text: string;
+    try {
+      text = gunzipSync(buffer).toString('utf8');
+    } catch {
+      return [];
+    }
+    const pages: StoredPage[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        pages.push(JSON.parse(line) as StoredPage);
+      } catch {
+        break;
+      }
+    }
+    return pages;
+  }
+
+  /** Cut off what no journal line names (a crash between a page's tweets and its line). */
+  truncate(size: number): void {
+    if (size >= this.size) return;
+    this.close();
+    fs.truncateSync(this.path, size);
+    this.size = size;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

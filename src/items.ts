@@ -1,0 +1,59 @@
+import type { Archive } from './archive/state.js';
+import type { Config } from './config.js';
+import type { DownloadQueue } from './download/queue.js';
+import { estimatedBytes, saveItem, type SaveContext } from './download/save.js';
+import { planItem, type PlanOptions } from './media/plan.js';
+import { toRecord } from './output/records.js';
+import { emptyProgress, type Progress } from './output/summary.js';
+import type { ItemRecord, MediaItem } from './types.js';
+
+/**
+ * Each media item once per run: planned, then skipped, queued for saving, or recorded as
+ * planned (a dry run); every record it ends with is counted and passed on.
+ */
+export class ItemHandler {
+  readonly progress: Progress = emptyProgress();
+  readonly failures: ItemRecord[] = [];
+  /** Items this run meant to have on disk (download plans); what is not there at the end waits. */
+  private wanted = 0;
+  private readonly planOptions: PlanOptions;
+
+  constructor(
+    config: Config,
+    private readonly archive: Archive,
+    private readonly queue: DownloadQueue,
+    private readonly save: SaveContext,
+    private readonly report: (record: ItemRecord) => void,
+  ) {
+    this.planOptions = { types: config.types, includeReposts: config.includeReposts, allowHosts: config.allowHosts, since: config.since, until: config.until };
+  }
+
+  emit(record: ItemRecord): void {
+    if (record.status === 'failed') this.failures.push(record);
+    this.progress[record.status] += 1;
+    if (record.bytes !== undefined && record.status === 'downloaded') this.progress.bytes += record.bytes;
+    this.report(record);
+  }
+
+  /** Items this run wanted on disk that are not there: failed, or never started (interrupted). */
+  get waiting(): number {
+    return this.save.dryRun ? 0 : this.wanted - this.progress.downloaded - this.progress.exists;
+  }
+
+  /** `seenOnPage`: found by this run's paging, rather than left pending by an earlier run. */
+  handle(item: MediaItem, seenOnPage: boolean): void {
+    const key = item.media.media_key;
+    if (this.archive.isHandled(key)) return;
+    const plan = planItem(item, this.planOptions);
+    // A pending item that today's filters leave out waits, silently, for a run that wants it.
+    if (plan.kind === 'skip' && !seenOnPage) return;
+    this.archive.markHandled(key);
+    this.progress.found += 1;
+    if (plan.kind === 'skip') return this.emit(toRecord(item, 'skipped', { reason: plan.reason }));
+    const archived = this.archive.fileOf(key);
+    // A dry run has nothing to queue unless there is a file to check.
+    if (this.save.dryRun && (archived === undefined || archived.upgradable)) return this.emit(toRecord(item, 'planned'));
+    this.wanted += 1;
+    this.queue.schedule(archived?.bytes ?? estimatedBytes(plan), async () => this.emit(await saveItem(plan, this.save)));
+  }
+}
