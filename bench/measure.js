@@ -40,7 +40,7 @@ export function cleanEnv(/** @type {Record<string, string>} */ extra = {}) {
  * Runs `command args…` and measures it.
  * @param {string} command
  * @param {readonly string[]} args
- * @param {{ env?: Record<string, string>, cwd?: string, onSpawn?: (at: number) => void, rusage?: boolean }} [options]
+ * @param {{ env?: Record<string, string>, cwd?: string, onSpawn?: (at: number) => void, rusage?: boolean, discardStdout?: boolean }} [options]
  *   `rusage: false` spawns the command directly (for start-up timing, where /usr/bin/time's own
  *   fork and exec would be part of what is measured).
  * @returns {Promise<Measured>}
@@ -54,13 +54,14 @@ export function measure(command, args, options = {}) {
     const child = spawn(wrap ? TIME_BIN : command, argv, {
       env: options.env ?? cleanEnv(),
       cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // A million NDJSON records are not worth holding in the benchmark's own memory.
+      stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     });
     options.onSpawn?.(spawnedAt);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d));
     const poll = !wrap && options.rusage !== false && child.pid !== undefined ? pollProc(child.pid) : undefined;
     child.on('error', reject);
     child.on('exit', () => poll?.stop());

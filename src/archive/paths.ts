@@ -12,40 +12,53 @@ export interface PathArrays {
 }
 
 export class PathTable {
-  count = 0;
-  private h1: Uint32Array;
-  private h2: Uint32Array;
-  /** owner slot + 1; 0 marks an empty cell. */
-  private owners: Int32Array;
+  private loaded: (PathArrays & { count: number }) | undefined;
 
-  constructor(capacity = 1024, arrays?: PathArrays) {
-    this.h1 = arrays?.h1 ?? new Uint32Array(capacity);
-    this.h2 = arrays?.h2 ?? new Uint32Array(capacity);
-    this.owners = arrays?.owners ?? new Int32Array(capacity);
-    if (arrays) for (const owner of this.owners) if (owner !== 0) this.count += 1;
+  /**
+   * `source`: the arrays, or how to read them from a snapshot when first needed (a run that
+   * saves no file never needs them, and at a million media they are tens of MB).
+   */
+  constructor(
+    capacity = 1024,
+    private source?: PathArrays | (() => PathArrays),
+  ) {
+    if (source === undefined) this.loaded = { h1: new Uint32Array(capacity), h2: new Uint32Array(capacity), owners: new Int32Array(capacity), count: 0 };
   }
 
   /** The arrays as they are, for a snapshot. */
   get arrays(): PathArrays {
-    return { h1: this.h1, h2: this.h2, owners: this.owners };
+    const { h1, h2, owners } = this.table;
+    return { h1, h2, owners };
+  }
+
+  private get table(): PathArrays & { count: number } {
+    if (this.loaded === undefined) {
+      const arrays = typeof this.source === 'function' ? this.source() : (this.source ?? { h1: new Uint32Array(1024), h2: new Uint32Array(1024), owners: new Int32Array(1024) });
+      let count = 0;
+      for (const owner of arrays.owners) if (owner !== 0) count += 1;
+      this.loaded = { ...arrays, count };
+      this.source = undefined;
+    }
+    return this.loaded;
   }
 
   /** The index slot owning `path`, or -1. */
   owner(path: string): number {
     const [a, b] = hashes(path);
     const cell = this.cellOf(a, b);
-    return cell < 0 ? -1 : (this.owners[cell] ?? 0) - 1;
+    return cell < 0 ? -1 : (this.table.owners[cell] ?? 0) - 1;
   }
 
   /** `path` now belongs to `slot` (whoever had it before). */
   claim(path: string, slot: number): void {
     const [a, b] = hashes(path);
     const cell = this.cellOf(a, b);
+    const t = this.table;
     if (cell >= 0) {
-      this.owners[cell] = slot + 1;
+      t.owners[cell] = slot + 1;
       return;
     }
-    if ((this.count + 1) * 2 > this.owners.length) this.grow();
+    if ((t.count + 1) * 2 > t.owners.length) this.grow();
     this.insert(a, b, slot + 1);
   }
 
@@ -53,46 +66,47 @@ export class PathTable {
   release(path: string, slot: number): void {
     const [a, b] = hashes(path);
     let cell = this.cellOf(a, b);
-    if (cell < 0 || this.owners[cell] !== slot + 1) return;
-    const mask = this.owners.length - 1;
+    const t = this.table;
+    if (cell < 0 || t.owners[cell] !== slot + 1) return;
+    const mask = t.owners.length - 1;
     // Backward-shift deletion: pull later cells of the same run into the hole.
-    for (let next = (cell + 1) & mask; this.owners[next] !== 0; next = (next + 1) & mask) {
-      const home = (this.h1[next] ?? 0) & mask;
+    for (let next = (cell + 1) & mask; t.owners[next] !== 0; next = (next + 1) & mask) {
+      const home = (t.h1[next] ?? 0) & mask;
       const between = cell <= next ? home > cell && home <= next : home > cell || home <= next;
       if (between) continue;
-      this.h1[cell] = this.h1[next] ?? 0;
-      this.h2[cell] = this.h2[next] ?? 0;
-      this.owners[cell] = this.owners[next] ?? 0;
+      t.h1[cell] = t.h1[next] ?? 0;
+      t.h2[cell] = t.h2[next] ?? 0;
+      t.owners[cell] = t.owners[next] ?? 0;
       cell = next;
     }
-    this.owners[cell] = 0;
-    this.count -= 1;
+    t.owners[cell] = 0;
+    t.count -= 1;
   }
 
   private cellOf(a: number, b: number): number {
-    const mask = this.owners.length - 1;
+    const t = this.table;
+    const mask = t.owners.length - 1;
     for (let cell = a & mask; ; cell = (cell + 1) & mask) {
-      if (this.owners[cell] === 0) return -1;
-      if (this.h1[cell] === a && this.h2[cell] === b) return cell;
+      if (t.owners[cell] === 0) return -1;
+      if (t.h1[cell] === a && t.h2[cell] === b) return cell;
     }
   }
 
   private insert(a: number, b: number, owner: number): void {
-    const mask = this.owners.length - 1;
+    const t = this.table;
+    const mask = t.owners.length - 1;
     let cell = a & mask;
-    while (this.owners[cell] !== 0) cell = (cell + 1) & mask;
-    this.h1[cell] = a;
-    this.h2[cell] = b;
-    this.owners[cell] = owner;
-    this.count += 1;
+    while (t.owners[cell] !== 0) cell = (cell + 1) & mask;
+    t.h1[cell] = a;
+    t.h2[cell] = b;
+    t.owners[cell] = owner;
+    t.count += 1;
   }
 
   private grow(): void {
-    const { h1, h2, owners } = this;
-    this.h1 = new Uint32Array(owners.length * 2);
-    this.h2 = new Uint32Array(owners.length * 2);
-    this.owners = new Int32Array(owners.length * 2);
-    this.count = 0;
+    const { h1, h2, owners } = this.table;
+    const size = owners.length * 2;
+    this.loaded = { h1: new Uint32Array(size), h2: new Uint32Array(size), owners: new Int32Array(size), count: 0 };
     for (let cell = 0; cell < owners.length; cell++) {
       const owner = owners[cell] ?? 0;
       if (owner !== 0) this.insert(h1[cell] ?? 0, h2[cell] ?? 0, owner);

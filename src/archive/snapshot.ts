@@ -34,7 +34,7 @@ export interface SnapshotHeader {
 export interface Snapshot {
   header: SnapshotHeader;
   index: IndexArrays;
-  paths: PathArrays;
+  paths: PathArrays | (() => PathArrays);
 }
 
 export function checkOf(bytes: Buffer): string {
@@ -45,7 +45,8 @@ export function checkOf(bytes: Buffer): string {
 export function saveSnapshot(file: string, snapshot: Snapshot): void {
   const header = Buffer.from(JSON.stringify(snapshot.header));
   const parts: Uint8Array[] = [Buffer.from(MAGIC), u32(header.length), header];
-  const { index: i, paths: p } = snapshot;
+  const { index: i } = snapshot;
+  const p = typeof snapshot.paths === 'function' ? snapshot.paths() : snapshot.paths;
   const arrays: ArrayBufferView[] = [i.prefix, i.hi, i.lo, i.flags, i.item, i.file, p.h1, p.h2, p.owners];
   let size = 12 + header.length;
   for (const array of arrays) {
@@ -68,58 +69,68 @@ export function saveSnapshot(file: string, snapshot: Snapshot): void {
   fsyncDir(path.dirname(file));
 }
 
-/** The snapshot, or undefined when it is missing or unreadable (the caller rebuilds). */
+/**
+ * The snapshot, or undefined when it is missing or unreadable (the caller rebuilds). The path
+ * table is read only when first asked for.
+ */
 export function loadSnapshot(file: string): Snapshot | undefined {
-  let bytes: Uint8Array;
   try {
-    const size = fs.statSync(file).size;
-    // A buffer of its own, so the typed arrays below are aligned views on it.
-    bytes = new Uint8Array(new ArrayBuffer(size));
-    const fd = fs.openSync(file, 'r');
-    try {
-      for (let at = 0; at < size; ) {
-        const read = fs.readSync(fd, bytes, at, size - at, at);
-        if (read === 0) return undefined;
-        at += read;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.from(bytes.buffer);
-    if (buffer.toString('latin1', 0, 8) !== MAGIC) return undefined;
-    const headerLength = buffer.readUInt32LE(8);
-    const header = JSON.parse(buffer.toString('utf8', 12, 12 + headerLength)) as SnapshotHeader;
-    let at = 12 + headerLength;
-    const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, width: number, length: number): T => {
-      at += (8 - (at % 8)) % 8;
-      if (at + width * length > bytes.length) throw new Error('short snapshot');
-      const view = make(bytes.buffer as ArrayBuffer, at, length);
-      at += width * length;
-      return view;
-    };
+    const start = readRegion(file, 0, 12);
+    if (Buffer.from(start).toString('latin1', 0, 8) !== MAGIC) return undefined;
+    const headerLength = Buffer.from(start).readUInt32LE(8);
+    const header = JSON.parse(Buffer.from(readRegion(file, 12, headerLength)).toString('utf8')) as SnapshotHeader;
     const n = header.capacity;
-    const index: IndexArrays = {
-      prefix: take((b, o, l) => new Uint16Array(b, o, l), 2, n),
-      hi: take((b, o, l) => new Uint32Array(b, o, l), 4, n),
-      lo: take((b, o, l) => new Uint32Array(b, o, l), 4, n),
-      flags: take((b, o, l) => new Uint8Array(b, o, l), 1, n),
-      item: take((b, o, l) => new Float64Array(b, o, l), 8, n),
-      file: take((b, o, l) => new Float64Array(b, o, l), 8, n),
-    };
     const m = header.pathCapacity;
-    const paths: PathArrays = {
-      h1: take((b, o, l) => new Uint32Array(b, o, l), 4, m),
-      h2: take((b, o, l) => new Uint32Array(b, o, l), 4, m),
-      owners: take((b, o, l) => new Int32Array(b, o, l), 4, m),
+    const layout = new Layout(12 + headerLength);
+    const indexAt = [layout.next(2 * n), layout.next(4 * n), layout.next(4 * n), layout.next(n), layout.next(8 * n), layout.next(8 * n)];
+    const pathsStart = layout.end;
+    const pathsAt = [layout.next(4 * m), layout.next(4 * m), layout.next(4 * m)];
+    // A buffer of its own, so the typed arrays below are aligned views on it.
+    const first = readRegion(file, 0, pathsStart).buffer;
+    const [prefix = 0, hi = 0, lo = 0, flags = 0, item = 0, fileAt = 0] = indexAt;
+    const index: IndexArrays = {
+      prefix: new Uint16Array(first, prefix, n),
+      hi: new Uint32Array(first, hi, n),
+      lo: new Uint32Array(first, lo, n),
+      flags: new Uint8Array(first, flags, n),
+      item: new Float64Array(first, item, n),
+      file: new Float64Array(first, fileAt, n),
+    };
+    const paths = (): PathArrays => {
+      const rest = readRegion(file, pathsStart, layout.end - pathsStart).buffer;
+      const [h1 = 0, h2 = 0, owners = 0] = pathsAt.map((at) => at - pathsStart);
+      return { h1: new Uint32Array(rest, h1, m), h2: new Uint32Array(rest, h2, m), owners: new Int32Array(rest, owners, m) };
     };
     return { header, index, paths };
   } catch {
     return undefined;
   }
+}
+
+/** Where each array starts: every one on an 8-byte boundary, in the order they are written. */
+class Layout {
+  constructor(public end: number) {}
+  next(bytes: number): number {
+    const at = this.end + ((8 - (this.end % 8)) % 8);
+    this.end = at + bytes;
+    return at;
+  }
+}
+
+/** `length` bytes from `offset`, exactly, into a fresh ArrayBuffer. */
+function readRegion(file: string, offset: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(new ArrayBuffer(length));
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let at = 0; at < length; ) {
+      const read = fs.readSync(fd, bytes, at, length - at, offset + at);
+      if (read === 0) throw new Error('short snapshot');
+      at += read;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return bytes;
 }
 
 function u32(value: number): Buffer {

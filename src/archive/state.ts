@@ -242,20 +242,24 @@ export class Archive {
    */
   checkFiles(): { checked: number; forgotten: number } {
     const { index } = this.state;
-    const slots = [...index.slots()].filter((slot) => index.flags(slot) & HAS_FILE);
-    const share = Math.min(slots.length, Math.max(MIN_CHECKS, Math.ceil(slots.length / CHECK_ROUNDS)));
+    const total = this.counts().files;
+    const share = Math.min(total, Math.max(MIN_CHECKS, Math.ceil(total / CHECK_ROUNDS)));
+    let checked = 0;
     let forgotten = 0;
-    const start = slots.length === 0 ? 0 : this.state.cursor % slots.length;
-    for (let i = 0; i < share; i++) {
-      const key = index.keyOf(slots[(start + i) % slots.length] ?? 0);
+    // The cursor is a position in the index's table: walk on from it, wrapping around.
+    let slot = this.state.cursor % index.capacity;
+    for (let seen = 0; checked < share && seen < index.capacity; seen++, slot = (slot + 1) % index.capacity) {
+      if ((index.flags(slot) & HAS_FILE) === 0) continue;
+      checked += 1;
+      const key = index.keyOf(slot);
       const file = this.fileOf(key);
       if (file && sizeOf(path.join(this.out, file.path)) !== file.bytes) {
         this.forgetFile(key);
         forgotten += 1;
       }
     }
-    if (share > 0 && share < slots.length) this.write([{ k: 'cursor', at: (start + share) % slots.length }]);
-    return { checked: share, forgotten };
+    if (share < total) this.write([{ k: 'cursor', at: slot }]);
+    return { checked, forgotten };
   }
 
   /** Compact now (verify does, whatever the dead share). */
