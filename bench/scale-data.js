@@ -124,3 +124,56 @@ export async function startScaleApi() {
     close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
   };
 }
+
+/**
+ * For the first-run throughput: an API with `count` one-photo tweets in pages of 100, and a CDN
+ * that answers every photo with the same small real JPEG (no latency, no cap: the client's own
+ * cost per file is what is measured).
+ * @param {number} count
+ * @param {Buffer} jpeg
+ */
+export async function startThroughputServers(count, jpeg) {
+  const listen = async (/** @type {http.Server} */ server) => {
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+    const address = server.address();
+    return address !== null && typeof address === 'object' ? address.port : 0;
+  };
+  const cdn = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(jpeg.length) });
+    res.end(jpeg);
+  });
+  const cdnPort = await listen(cdn);
+  const tweetAt = (/** @type {number} */ i) => {
+    const tweet = apiTweet(i);
+    const media = tweet.extended_entities.media[0];
+    if (media) media.media_url_https = media.media_url_https.replace('https://pbs.twimg.com/', `http://127.0.0.1:${cdnPort}/pbs.twimg.com/`);
+    return tweet;
+  };
+  const api = http.createServer((req, res) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const token = /"continuation_token"\s*:\s*"(\d+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
+      const from = token === undefined ? 0 : Number(token);
+      const to = Math.min(count, from + 100);
+      const body = JSON.stringify({ results: Array.from({ length: to - from }, (_, k) => tweetAt(from + k)), continuation_token: to < count ? String(to) : '' });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    });
+  });
+  const apiPort = await listen(api);
+  const close = (/** @type {http.Server} */ server) => new Promise((resolve) => {
+    server.close(() => resolve(undefined));
+    server.closeAllConnections();
+  });
+  return {
+    apiBase: `http://127.0.0.1:${apiPort}/v1/x`,
+    cdnHost: `127.0.0.1:${cdnPort}`,
+    close: async () => {
+      await close(api);
+      await close(cdn);
+    },
+  };
+}

@@ -91,10 +91,23 @@ function buildProgram(): Command {
     .action(async (flags: { out: string }) => {
       const { exportRecords } = await import('./export.js');
       const path = await import('node:path');
+      // Records go out in 64 KB writes; a slow reader (`| less`) holds us at each one, so they
+      // never pile up in memory.
+      let batch: string[] = [];
+      let size = 0;
+      const flush = async () => {
+        const ok = process.stdout.write(redact(batch.join('')));
+        batch = [];
+        size = 0;
+        if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      };
       for (const record of exportRecords(path.resolve(flags.out), (m) => say(`x-media-dump: ${m}`))) {
-        // A slow reader (`| less`) holds us here rather than the records piling up in memory.
-        if (!writeRecord(record)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+        const line = `${JSON.stringify(record)}\n`;
+        batch.push(line);
+        size += line.length;
+        if (size >= 65_536) await flush();
       }
+      await flush();
     });
 
   program
@@ -121,8 +134,8 @@ function buildProgram(): Command {
   return program;
 }
 
-function writeRecord(record: ItemRecord): boolean {
-  return process.stdout.write(redact(`${JSON.stringify(record)}\n`));
+function writeRecord(record: ItemRecord): void {
+  process.stdout.write(redact(`${JSON.stringify(record)}\n`));
 }
 
 /** Ctrl-C / SIGTERM: stop starting work, let the run save its state, then exit 130. */

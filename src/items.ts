@@ -7,12 +7,16 @@ import { toRecord } from './output/records.js';
 import { emptyProgress, type Progress } from './output/summary.js';
 import type { ItemRecord, MediaItem } from './types.js';
 
+/** Failures the summary names one by one; the rest are counted (and all are in --json). */
+export const FAILURES_SHOWN = 20;
+
 /**
  * Each media item once per run: planned, then skipped, queued for saving, or recorded as
  * planned (a dry run); every record it ends with is counted and passed on.
  */
 export class ItemHandler {
   readonly progress: Progress = emptyProgress();
+  /** The first failures, for the summary (all of them are counted in `progress.failed`). */
   readonly failures: ItemRecord[] = [];
   /** Items this run meant to have on disk (download plans); what is not there at the end waits. */
   private wanted = 0;
@@ -29,7 +33,7 @@ export class ItemHandler {
   }
 
   emit(record: ItemRecord): void {
-    if (record.status === 'failed') this.failures.push(record);
+    if (record.status === 'failed' && this.failures.length < FAILURES_SHOWN) this.failures.push(record);
     this.progress[record.status] += 1;
     if (record.bytes !== undefined && record.status === 'downloaded') this.progress.bytes += record.bytes;
     this.report(record);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { ArchiveWriteError } from '../errors.js';
 import { FORMAT, parseLine, type Entry } from './entries.js';
 import { fsyncDir } from './fsync.js';
-import { MediaIndex } from './index.js';
+import { read40, write40, type MediaIndex } from './index.js';
 import type { JournalFile } from './journal.js';
 import type { ArchiveState } from './replay.js';
 import { snapshotArchive } from './snapshot.js';
@@ -18,8 +18,9 @@ import { snapshotArchive } from './snapshot.js';
 export function compact(state: ArchiveState, journal: JournalFile, dir: string): ArchiveState {
   const temp = `${journal.path}.${process.pid}.tmp`;
   const { index } = state;
-  const items = new Float64Array(index.capacity).fill(-1);
-  const files = new Float64Array(index.capacity).fill(-1);
+  // The new offsets, kept apart until the new journal is in place (40-bit, as in the index).
+  const items = { lo: new Uint32Array(index.capacity), hi: new Uint8Array(index.capacity) };
+  const files = { lo: new Uint32Array(index.capacity), hi: new Uint8Array(index.capacity) };
   const writer = new LineWriter(temp);
   const epoch = randomUUID();
   try {
@@ -39,7 +40,7 @@ export function compact(state: ArchiveState, journal: JournalFile, dir: string):
       const offset = kept[0]?.k === 'page' ? writer.line(kept.length === 1 && kept[0] ? kept[0] : { k: 'tx', entries: kept }) : -1;
       for (const entry of kept) {
         if (entry.k !== 'item') continue;
-        items[index.find(entry.item.media.media_key)] = offset >= 0 ? offset : writer.line(entry);
+        write40(items.lo, items.hi, index.find(entry.item.media.media_key), offset >= 0 ? offset : writer.line(entry));
       }
       // File entries are written in batches, in the order they were saved: a few hundred bytes each.
       if (fileLines.length >= 4096) flushFiles(fileLines, writer, files, index);
@@ -57,8 +58,8 @@ export function compact(state: ArchiveState, journal: JournalFile, dir: string):
   journal.size = writer.size;
   journal.close();
   for (const slot of index.slots()) {
-    index.setItem(slot, items[slot] ?? -1);
-    index.setFile(slot, files[slot] ?? -1);
+    index.setItem(slot, read40(items.lo, items.hi, slot));
+    index.setFile(slot, read40(files.lo, files.hi, slot));
   }
   const next: ArchiveState = { ...state, epoch, cursor: 0, entries: writer.entries };
   try {
@@ -69,8 +70,8 @@ export function compact(state: ArchiveState, journal: JournalFile, dir: string):
   return next;
 }
 
-function flushFiles(pending: Entry[], writer: LineWriter, files: Float64Array, index: MediaIndex): void {
-  for (const entry of pending.splice(0)) if (entry.k === 'file') files[index.find(entry.file.media_key)] = writer.line(entry);
+function flushFiles(pending: Entry[], writer: LineWriter, files: { lo: Uint32Array; hi: Uint8Array }, index: MediaIndex): void {
+  for (const entry of pending.splice(0)) if (entry.k === 'file') write40(files.lo, files.hi, index.find(entry.file.media_key), writer.line(entry));
 }
 
 /** Buffered lines into the temp journal; each returns the offset its line starts at. */

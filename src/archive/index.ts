@@ -20,17 +20,27 @@ const EMPTY = 0;
 const ODD_PREFIX = 0xffff;
 const MAX_ID = (1n << 64n) - 1n;
 
+/**
+ * Per slot. Journal offsets are kept as offset + 1 (0: none) in 40 bits, a 32-bit low part and
+ * an 8-bit high part: journals up to a terabyte, in 5 bytes rather than a double's 8.
+ */
 export interface IndexArrays {
   /** prefix + 1; 0 marks an empty slot. */
   prefix: Uint16Array;
   hi: Uint32Array;
   lo: Uint32Array;
   flags: Uint8Array;
-  /** Byte offset of the journal line holding the latest item entry; -1 for none. */
-  item: Float64Array;
-  /** Byte offset of the journal line holding the latest file entry; -1 for none. */
-  file: Float64Array;
+  /** The journal line holding the latest item entry. */
+  itemLo: Uint32Array;
+  itemHi: Uint8Array;
+  /** The journal line holding the latest file entry. */
+  fileLo: Uint32Array;
+  fileHi: Uint8Array;
 }
+
+/** The table is grown past this share of slots in use (linear probing stays short below it). */
+const MAX_LOAD = 0.7;
+const GROWTH = 1.6;
 
 export class MediaIndex {
   count = 0;
@@ -39,7 +49,7 @@ export class MediaIndex {
   private readonly odd = new Map<string, number>();
   private readonly oddKeys: string[] = [];
 
-  constructor(capacity = 1024, arrays?: IndexArrays, oddKeys: readonly string[] = []) {
+  constructor(capacity = 1021, arrays?: IndexArrays, oddKeys: readonly string[] = []) {
     this.arrays = arrays ?? allocate(capacity);
     for (const key of oddKeys) this.serial(key);
     if (arrays) for (let slot = 0; slot < arrays.prefix.length; slot++) if (arrays.prefix[slot] !== EMPTY) this.count += 1;
@@ -67,16 +77,8 @@ export class MediaIndex {
     const [prefix, hi, lo] = parts;
     const found = this.probe(prefix, hi, lo);
     if (found >= 0) return found;
-    if ((this.count + 1) * 2 > this.capacity) this.grow();
-    const a = this.arrays;
-    const mask = this.capacity - 1;
-    let slot = mix(prefix, hi, lo) & mask;
-    while (a.prefix[slot] !== EMPTY) slot = (slot + 1) & mask;
-    a.prefix[slot] = prefix;
-    a.hi[slot] = hi;
-    a.lo[slot] = lo;
-    a.item[slot] = -1;
-    a.file[slot] = -1;
+    if (this.count + 1 > this.capacity * MAX_LOAD) this.grow();
+    const slot = this.place(prefix, hi, lo);
     this.count += 1;
     return slot;
   }
@@ -99,20 +101,21 @@ export class MediaIndex {
     a[slot] = ((a[slot] ?? 0) & ~clear) | set;
   }
 
+  /** Offset of the slot's item line; -1 for none (or for a slot of -1). */
   itemAt(slot: number): number {
-    return this.arrays.item[slot] ?? -1;
+    return slot < 0 ? -1 : read40(this.arrays.itemLo, this.arrays.itemHi, slot);
   }
 
   fileAt(slot: number): number {
-    return this.arrays.file[slot] ?? -1;
+    return slot < 0 ? -1 : read40(this.arrays.fileLo, this.arrays.fileHi, slot);
   }
 
   setItem(slot: number, offset: number): void {
-    this.arrays.item[slot] = offset;
+    write40(this.arrays.itemLo, this.arrays.itemHi, slot, offset);
   }
 
   setFile(slot: number, offset: number): void {
-    this.arrays.file[slot] = offset;
+    write40(this.arrays.fileLo, this.arrays.fileHi, slot, offset);
   }
 
   /** Every occupied slot, in table order. */
@@ -123,12 +126,24 @@ export class MediaIndex {
 
   private probe(prefix: number, hi: number, lo: number): number {
     const a = this.arrays;
-    const mask = this.capacity - 1;
-    for (let slot = mix(prefix, hi, lo) & mask; ; slot = (slot + 1) & mask) {
+    const capacity = this.capacity;
+    for (let slot = mix(prefix, hi, lo) % capacity; ; slot = slot + 1 === capacity ? 0 : slot + 1) {
       const p = a.prefix[slot];
       if (p === EMPTY || p === undefined) return -1;
       if (p === prefix && a.hi[slot] === hi && a.lo[slot] === lo) return slot;
     }
+  }
+
+  /** An empty slot for a new key, filled with it. */
+  private place(prefix: number, hi: number, lo: number): number {
+    const a = this.arrays;
+    const capacity = this.capacity;
+    let slot = mix(prefix, hi, lo) % capacity;
+    while (a.prefix[slot] !== EMPTY) slot = slot + 1 === capacity ? 0 : slot + 1;
+    a.prefix[slot] = prefix;
+    a.hi[slot] = hi;
+    a.lo[slot] = lo;
+    return slot;
   }
 
   private partsOf(key: string, create: boolean): [number, number, number] | undefined {
@@ -150,22 +165,17 @@ export class MediaIndex {
 
   private grow(): void {
     const old = this.arrays;
-    this.arrays = allocate(old.prefix.length * 2);
-    this.count = 0;
+    this.arrays = allocate(Math.ceil(old.prefix.length * GROWTH));
     for (let slot = 0; slot < old.prefix.length; slot++) {
       const prefix = old.prefix[slot] ?? EMPTY;
       if (prefix === EMPTY) continue;
+      const to = this.place(prefix, old.hi[slot] ?? 0, old.lo[slot] ?? 0);
       const a = this.arrays;
-      const mask = this.capacity - 1;
-      let to = mix(prefix, old.hi[slot] ?? 0, old.lo[slot] ?? 0) & mask;
-      while (a.prefix[to] !== EMPTY) to = (to + 1) & mask;
-      a.prefix[to] = prefix;
-      a.hi[to] = old.hi[slot] ?? 0;
-      a.lo[to] = old.lo[slot] ?? 0;
       a.flags[to] = old.flags[slot] ?? 0;
-      a.item[to] = old.item[slot] ?? -1;
-      a.file[to] = old.file[slot] ?? -1;
-      this.count += 1;
+      a.itemLo[to] = old.itemLo[slot] ?? 0;
+      a.itemHi[to] = old.itemHi[slot] ?? 0;
+      a.fileLo[to] = old.fileLo[slot] ?? 0;
+      a.fileHi[to] = old.fileHi[slot] ?? 0;
     }
   }
 }
@@ -176,9 +186,23 @@ export function allocate(capacity: number): IndexArrays {
     hi: new Uint32Array(capacity),
     lo: new Uint32Array(capacity),
     flags: new Uint8Array(capacity),
-    item: new Float64Array(capacity),
-    file: new Float64Array(capacity),
+    itemLo: new Uint32Array(capacity),
+    itemHi: new Uint8Array(capacity),
+    fileLo: new Uint32Array(capacity),
+    fileHi: new Uint8Array(capacity),
   };
+}
+
+const TWO_32 = 2 ** 32;
+
+export function read40(lo: Uint32Array, hi: Uint8Array, slot: number): number {
+  return (hi[slot] ?? 0) * TWO_32 + (lo[slot] ?? 0) - 1;
+}
+
+export function write40(lo: Uint32Array, hi: Uint8Array, slot: number, offset: number): void {
+  const stored = offset < 0 ? 0 : offset + 1;
+  lo[slot] = stored % TWO_32;
+  hi[slot] = Math.floor(stored / TWO_32);
 }
 
 /** A 32-bit mix of the key's parts (murmur3's finalizer over a combination of them). */

@@ -60,16 +60,18 @@ export class JournalFile {
   /** The line that starts at `offset` (without its newline). */
   lineAt(offset: number): string {
     const fd = this.readFd();
-    let length = 4096;
+    // Most lines (a file, a page of a few items) fit the first read; a long page line reads on.
+    let buffer = this.scratch;
     for (;;) {
-      const buffer = Buffer.allocUnsafe(length);
-      const read = fs.readSync(fd, buffer, 0, length, offset);
+      const read = fs.readSync(fd, buffer, 0, buffer.length, offset);
       const end = buffer.subarray(0, read).indexOf(NEWLINE);
       if (end >= 0) return buffer.toString('utf8', 0, end);
-      if (read < length) return buffer.toString('utf8', 0, read);
-      length *= 4;
+      if (read < buffer.length) return buffer.toString('utf8', 0, read);
+      buffer = Buffer.allocUnsafe(buffer.length * 4);
     }
   }
+
+  private readonly scratch = Buffer.allocUnsafe(2048);
 
   /** Every line from `from` to the end, in order, read in 1 MiB chunks. */
   *lines(from = 0): Generator<JournalLine> {

@@ -58,7 +58,7 @@ export class PathTable {
       t.owners[cell] = slot + 1;
       return;
     }
-    if ((t.count + 1) * 2 > t.owners.length) this.grow();
+    if (t.count + 1 > t.owners.length * 0.7) this.grow();
     this.insert(a, b, slot + 1);
   }
 
@@ -68,10 +68,10 @@ export class PathTable {
     let cell = this.cellOf(a, b);
     const t = this.table;
     if (cell < 0 || t.owners[cell] !== slot + 1) return;
-    const mask = t.owners.length - 1;
+    const size = t.owners.length;
     // Backward-shift deletion: pull later cells of the same run into the hole.
-    for (let next = (cell + 1) & mask; t.owners[next] !== 0; next = (next + 1) & mask) {
-      const home = (t.h1[next] ?? 0) & mask;
+    for (let next = (cell + 1) % size; t.owners[next] !== 0; next = (next + 1) % size) {
+      const home = (t.h1[next] ?? 0) % size;
       const between = cell <= next ? home > cell && home <= next : home > cell || home <= next;
       if (between) continue;
       t.h1[cell] = t.h1[next] ?? 0;
@@ -85,8 +85,8 @@ export class PathTable {
 
   private cellOf(a: number, b: number): number {
     const t = this.table;
-    const mask = t.owners.length - 1;
-    for (let cell = a & mask; ; cell = (cell + 1) & mask) {
+    const size = t.owners.length;
+    for (let cell = a % size; ; cell = (cell + 1) % size) {
       if (t.owners[cell] === 0) return -1;
       if (t.h1[cell] === a && t.h2[cell] === b) return cell;
     }
@@ -94,9 +94,9 @@ export class PathTable {
 
   private insert(a: number, b: number, owner: number): void {
     const t = this.table;
-    const mask = t.owners.length - 1;
-    let cell = a & mask;
-    while (t.owners[cell] !== 0) cell = (cell + 1) & mask;
+    const size = t.owners.length;
+    let cell = a % size;
+    while (t.owners[cell] !== 0) cell = (cell + 1) % size;
     t.h1[cell] = a;
     t.h2[cell] = b;
     t.owners[cell] = owner;
@@ -105,7 +105,7 @@ export class PathTable {
 
   private grow(): void {
     const { h1, h2, owners } = this.table;
-    const size = owners.length * 2;
+    const size = Math.ceil(owners.length * 1.6);
     this.loaded = { h1: new Uint32Array(size), h2: new Uint32Array(size), owners: new Int32Array(size), count: 0 };
     for (let cell = 0; cell < owners.length; cell++) {
       const owner = owners[cell] ?? 0;

@@ -16,7 +16,7 @@ import type { ArchiveState } from './replay.js';
  */
 
 export const SNAPSHOT_FILE = 'index.bin';
-const MAGIC = 'XMDIDX02';
+const MAGIC = 'XMDIDX03';
 /** The journal bytes just before the snapshot's end, hashed: enough to tell another journal. */
 export const CHECK_BYTES = 4096;
 
@@ -47,7 +47,7 @@ export function saveSnapshot(file: string, snapshot: Snapshot): void {
   const parts: Uint8Array[] = [Buffer.from(MAGIC), u32(header.length), header];
   const { index: i } = snapshot;
   const p = typeof snapshot.paths === 'function' ? snapshot.paths() : snapshot.paths;
-  const arrays: ArrayBufferView[] = [i.prefix, i.hi, i.lo, i.flags, i.item, i.file, p.h1, p.h2, p.owners];
+  const arrays: ArrayBufferView[] = [i.prefix, i.hi, i.lo, i.flags, i.itemLo, i.itemHi, i.fileLo, i.fileHi, p.h1, p.h2, p.owners];
   let size = 12 + header.length;
   for (const array of arrays) {
     const pad = (8 - (size % 8)) % 8;
@@ -82,19 +82,21 @@ export function loadSnapshot(file: string): Snapshot | undefined {
     const n = header.capacity;
     const m = header.pathCapacity;
     const layout = new Layout(12 + headerLength);
-    const indexAt = [layout.next(2 * n), layout.next(4 * n), layout.next(4 * n), layout.next(n), layout.next(8 * n), layout.next(8 * n)];
+    const indexAt = [layout.next(2 * n), layout.next(4 * n), layout.next(4 * n), layout.next(n), layout.next(4 * n), layout.next(n), layout.next(4 * n), layout.next(n)];
     const pathsStart = layout.end;
     const pathsAt = [layout.next(4 * m), layout.next(4 * m), layout.next(4 * m)];
     // A buffer of its own, so the typed arrays below are aligned views on it.
     const first = readRegion(file, 0, pathsStart).buffer;
-    const [prefix = 0, hi = 0, lo = 0, flags = 0, item = 0, fileAt = 0] = indexAt;
+    const [prefix = 0, hi = 0, lo = 0, flags = 0, itemLo = 0, itemHi = 0, fileLo = 0, fileHi = 0] = indexAt;
     const index: IndexArrays = {
       prefix: new Uint16Array(first, prefix, n),
       hi: new Uint32Array(first, hi, n),
       lo: new Uint32Array(first, lo, n),
       flags: new Uint8Array(first, flags, n),
-      item: new Float64Array(first, item, n),
-      file: new Float64Array(first, fileAt, n),
+      itemLo: new Uint32Array(first, itemLo, n),
+      itemHi: new Uint8Array(first, itemHi, n),
+      fileLo: new Uint32Array(first, fileLo, n),
+      fileHi: new Uint8Array(first, fileHi, n),
     };
     const paths = (): PathArrays => {
       const rest = readRegion(file, pathsStart, layout.end - pathsStart).buffer;

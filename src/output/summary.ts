@@ -45,8 +45,8 @@ export function formatSummary(facts: SummaryFacts): string {
   if (!facts.dryRun && facts.waiting > 0) {
     lines.push(`waiting: ${facts.waiting} media found but not on disk yet; the next run fetches them without paying for their pages again`);
   }
-  for (const f of facts.failures.slice(0, 20)) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
-  if (facts.failures.length > 20) lines.push(`failed: … and ${facts.failures.length - 20} more (see --json)`);
+  for (const f of facts.failures) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
+  if (p.failed > facts.failures.length) lines.push(`failed: … and ${p.failed - facts.failures.length} more (see --json)`);
   return `${lines.join('\n')}\n`;
 }
 
