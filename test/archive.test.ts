@@ -171,6 +171,19 @@ describe('opening without rewriting', () => {
     expect(read.fileOf('3_1001')?.sha256).toBe('9'.repeat(64));
   });
 
+  it('the paths owned, read back from the snapshot, still keep two items apart', () => {
+    const out = tempDir();
+    const archive = Archive.open(out, true);
+    archive.recordPage(page(1, [item(1), item(2)]));
+    archive.recordFile(file(1, { path: 'Same.jpg' }));
+    archive.close();
+    const reopened = Archive.open(out, true);
+    expect(reopened.report.unreadable).toEqual([]);
+    expect(reopened.pathFor('3_1002', 'SAME.jpg')).toBe('SAME~3_1002.jpg');
+    expect(reopened.pathFor('3_1001', 'Same.jpg')).toBe('Same.jpg');
+    reopened.close();
+  });
+
   it('two items never share a path, compared without case; a file keeps its path', () => {
     const archive = Archive.open(tempDir(), true);
     archive.recordPage(page(1, [item(1), item(2)]));

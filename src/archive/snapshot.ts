@@ -83,10 +83,12 @@ export function loadSnapshot(file: string): Snapshot | undefined {
     const m = header.pathCapacity;
     const layout = new Layout(12 + headerLength);
     const indexAt = [layout.next(2 * n), layout.next(4 * n), layout.next(4 * n), layout.next(n), layout.next(4 * n), layout.next(n), layout.next(4 * n), layout.next(n)];
-    const pathsStart = layout.end;
+    const indexEnd = layout.end;
     const pathsAt = [layout.next(4 * m), layout.next(4 * m), layout.next(4 * m)];
+    // Read from the first path array's own (8-aligned) start, so the views on it are aligned too.
+    const pathsStart = pathsAt[0] ?? indexEnd;
     // A buffer of its own, so the typed arrays below are aligned views on it.
-    const first = readRegion(file, 0, pathsStart).buffer;
+    const first = readRegion(file, 0, indexEnd).buffer;
     const [prefix = 0, hi = 0, lo = 0, flags = 0, itemLo = 0, itemHi = 0, fileLo = 0, fileHi = 0] = indexAt;
     const index: IndexArrays = {
       prefix: new Uint16Array(first, prefix, n),
