@@ -1,4 +1,5 @@
 import { describeIssues, TweetSchema, V1MediaSchema, type Tweet, type V1Media } from '../api/schema.js';
+import { withoutUserinfo } from '../net/http.js';
 import type { Media, MediaItem, MediaProblem, MediaType, TweetContext, Variant } from '../types.js';
 
 const KEY_PREFIX: Record<MediaType, string> = { photo: '3', video: '7', animated_gif: '16' };
@@ -14,7 +15,8 @@ export function normalizeMedia(raw: V1Media, tweetViewCount?: number): Media {
     media_key: raw.media_key ?? `${KEY_PREFIX[raw.type]}_${raw.id_str}`,
     type: raw.type,
   };
-  const imageUrl = raw.media_url_https ?? raw.media_url ?? undefined;
+  const rawImageUrl = raw.media_url_https ?? raw.media_url ?? undefined;
+  const imageUrl = rawImageUrl === undefined ? undefined : withoutUserinfo(rawImageUrl);
   if (imageUrl !== undefined) {
     if (raw.type === 'photo') media.url = imageUrl;
     else media.preview_image_url = imageUrl;
@@ -127,7 +129,7 @@ function ownMedia(tweet: Tweet, context: TweetContext): Found {
  */
 function fallbackMedia(tweet: Tweet, context: TweetContext): Found {
   const where = context.source_tweet_id ?? context.tweet_id;
-  const urls = tweet.media_url ?? [];
+  const urls = (tweet.media_url ?? []).map(withoutUserinfo);
   const video = tweet.video_url ?? [];
   const variants =
     typeof video === 'string' ? [toVariant(undefined, contentTypeOf(video), video)] : video.map((v) => toVariant(v.bitrate, v.content_type, v.url));
@@ -225,7 +227,8 @@ function pixelSize(raw: V1Media): { width: number; height: number } | undefined 
   return best;
 }
 
-function toVariant(bitrate: number | null | undefined, contentType: string, url: string): Variant {
+function toVariant(bitrate: number | null | undefined, contentType: string, rawUrl: string): Variant {
+  const url = withoutUserinfo(rawUrl);
   return typeof bitrate === 'number' ? { bit_rate: bitrate, content_type: contentType, url } : { content_type: contentType, url };
 }
 
