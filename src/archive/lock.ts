@@ -134,7 +134,7 @@ const EMPTY_LOCK_GRACE_MS = 10_000;
  * lock right now; false when the lock is stale: its pid is dead, or alive but another process
  * (its boot or start time differs from the ones recorded).
  */
-export function liveOwner(text: string, file: string): number | undefined | false {
+function liveOwner(text: string, file: string): number | undefined | false {
   const [pidLine = '', identity = ''] = text.split('\n');
   const pid = Number.parseInt(pidLine, 10);
   if (!(Number.isSafeInteger(pid) && pid > 0)) {
@@ -152,7 +152,7 @@ export function liveOwner(text: string, file: string): number | undefined | fals
  * `boot=<boot id> start=<ticks>\n`: the boot a process runs in and when it started in it (field
  * 22 of /proc/<pid>/stat). Together they name one process; undefined where /proc does not say.
  */
-export function identityLine(pid: number): string | undefined {
+function identityLine(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 2 is the command in parentheses and may hold spaces or ')': fields 3… follow the last ')'.

@@ -29,10 +29,6 @@ export class RateWindow {
     this.marks = [{ at: start, bytes: 0 }];
   }
 
-  get bytes(): number {
-    return this.total;
-  }
-
   add(bytes: number): void {
     this.total += bytes;
   }
