@@ -13,6 +13,7 @@
  *   TransientError   a failure worth another try (retry.ts decides); never reaches the user
  *   └── StallError   a body slower than --min-rate: retried once, then the item or the run fails
  *   TransferError    one file could not be fetched: the item's record says why, the run goes on
+ *   UnsafePathError  a path the tool will not write (a link, outside --out); becomes a TransferError
  *   NotFoundError    the API has no such user (the caller decides what that means)
  */
 export const ExitCode = {
@@ -158,6 +159,11 @@ export class TransferError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A path inside --out that may not be written (through a link, outside --out, in the state folder): the item fails with it. */
+export class UnsafePathError extends Error {
+  override name = 'UnsafePathError';
 }
 
 /** The API answered 404 NOT_FOUND for a user. */

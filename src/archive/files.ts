@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { UnsafePathError } from '../errors.js';
 import type { ArchivedFile } from '../types.js';
 
 /** Archived files on disk: how their bytes are hashed and checked against the journal. */
@@ -125,11 +126,6 @@ export async function isFolderInside(out: string, dir: string): Promise<boolean>
   } catch {
     return false;
   }
-}
-
-/** A path inside --out that may not be written (a link, a folder outside, the state folder). */
-export class UnsafePathError extends Error {
-  override name = 'UnsafePathError';
 }
 
 /**
