@@ -38,21 +38,36 @@ export function blockShift(/** @type {number} */ index) {
 }
 
 /**
- * Bytes `offset … offset+length-1` of file `index`, as a view into {@link DOUBLE_BLOCK}.
- * `length` must be at most 1 MiB.
+ * What every file starts with, as the CDN's real ones do: the client refuses a photo that is not
+ * a JPEG (PNG, GIF, WebP) and a video that is not an MP4 (`ftyp` box) before keeping it.
+ */
+const SIGNATURES = {
+  photo: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]),
+  video: Buffer.from([0x00, 0x00, 0x00, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]),
+};
+
+/**
+ * Bytes `offset … offset+length-1` of file `index`, as a view into {@link DOUBLE_BLOCK}; the few
+ * that overlap the file's signature come in a small copy. `length` must be at most 1 MiB.
  * @param {number} index
  * @param {number} offset
  * @param {number} length
+ * @param {'photo' | 'video'} type
  */
-export function fileSlice(index, offset, length) {
+export function fileSlice(index, offset, length, type) {
   const start = (offset + blockShift(index)) & (BLOCK - 1);
-  return DOUBLE_BLOCK.subarray(start, start + length);
+  const view = DOUBLE_BLOCK.subarray(start, start + length);
+  const signature = SIGNATURES[type];
+  if (offset >= signature.length) return view;
+  const head = Buffer.from(view.subarray(0, Math.min(length, signature.length - offset)));
+  signature.copy(head, 0, offset, offset + head.length);
+  return head.length === length ? head : Buffer.concat([head, view.subarray(head.length)]);
 }
 
 /** The sha256 the client must record for file `index` of `size` bytes. */
-export function expectedSha256(/** @type {number} */ index, /** @type {number} */ size) {
+export function expectedSha256(/** @type {number} */ index, /** @type {number} */ size, /** @type {'photo' | 'video'} */ type) {
   const hash = createHash('sha256');
-  for (let at = 0; at < size; at += BLOCK) hash.update(fileSlice(index, at, Math.min(BLOCK, size - at)));
+  for (let at = 0; at < size; at += BLOCK) hash.update(fileSlice(index, at, Math.min(BLOCK, size - at), type));
   return hash.digest('hex');
 }
 

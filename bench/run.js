@@ -112,7 +112,7 @@ for (const set of [archiveSet, bigSet, historySet]) {
 }
 
 /** sha256 of each archive file, computed once: every run of every tool is checked against it. */
-const expected = new Map(archiveSet.files.map((f) => [f.index, expectedSha256(f.index, f.size)]));
+const expected = new Map(archiveSet.files.map((f) => [f.index, expectedSha256(f.index, f.size, f.type)]));
 
 // ---------------------------------------------------------------------------------------------
 // Runners
@@ -385,7 +385,7 @@ async function bigSection() {
   cdn.shape.latencyMs = config.latencyMs;
   cdn.shape.capBytesPerSec = config.bigCapBytesPerSec;
   api.shape.latencyMs = config.apiLatencyMs;
-  const sha = expectedSha256(file.index, file.size);
+  const sha = expectedSha256(file.index, file.size, file.type);
   const tools = ['ours', ...(curlBin && config.tools.includes('curl') ? ['curl'] : [])];
   /** @type {Record<string, { wallS: number, cpuS: number | undefined, peakRssMb: number | undefined }[]>} */
   const runs = Object.fromEntries(tools.map((t) => [t, []]));

@@ -119,7 +119,7 @@ export async function startCdn(initialShape) {
           return;
         }
         tokens -= n;
-        const more = res.write(fileSlice(file.index, sent, n));
+        const more = res.write(fileSlice(file.index, sent, n, file.type));
         sent += n;
         stats.bytes += n;
         if (!more) {

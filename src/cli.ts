@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkHost, DEFAULT_API_BASE, parseConfig, type ArchiveFlags } from './config.js';
+import { checkHost, DEFAULT_API_BASE, parseConfig, parseOut, type ArchiveFlags } from './config.js';
 import { ExitCode, InterruptedError, XmdError } from './errors.js';
 import { DEFAULT_FILENAME } from './media/filename.js';
+import { escapeControls } from './output/terminal.js';
 import type { ItemRecord } from './types.js';
 
 /**
@@ -15,9 +16,12 @@ const version = (JSON.parse(fs.readFileSync(new URL('../package.json', import.me
 const apiKey = process.env['AGNTDATA_API_KEY']?.trim();
 const debug = /(^|,)\s*(x-media-dump|\*)\s*(,|$)/.test(process.env['DEBUG'] ?? '');
 
-/** Belt and braces: whatever reaches the terminal passes through here, and the key never does. */
+/**
+ * Belt and braces: whatever reaches the terminal passes through here, and the key never does;
+ * nor do terminal controls or bidi overrides from the API's text (see output/terminal.ts).
+ */
 function redact(text: string): string {
-  return apiKey && apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
+  return escapeControls(apiKey && apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text);
 }
 
 function say(text: string): void {
@@ -41,6 +45,26 @@ function integer(flag: string, min: number, max: number) {
     }
     return Number(value);
   };
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A byte count: `1048576`, `512K`, `4G`, `4GiB` (binary units). */
+function byteCount(flag: string, min: number) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(value.trim());
+    const bytes = m ? Math.round(Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] ?? Number.NaN)) : Number.NaN;
+    if (!Number.isSafeInteger(bytes) || bytes < min) throw new InvalidArgumentError(`${flag} must be a number of bytes of at least ${min}, e.g. 1024, 512K, 4G.`);
+    return bytes;
+  };
+}
+
+/** --min-rate and --max-file-size, on the main command and on verify (its --repair downloads). */
+function transferLimits(command: Command): Command {
+  const minRate = 'a transfer or API response slower than this, averaged over --timeout, is a stall: retried once, then failed (0: no minimum)';
+  return command
+    .addOption(new Option('--min-rate <bytes/s>', minRate).argParser(byteCount('--min-rate', 0)).default(1024, '1K'))
+    .addOption(new Option('--max-file-size <bytes>', 'refuse a file announced or counted larger than this (K, M, G: binary units)').argParser(byteCount('--max-file-size', 1)).default(4 * 1024 ** 3, '4G'));
 }
 
 function collectHost(value: string, previous: string[]): string[] {
@@ -75,7 +99,8 @@ function buildProgram(): Command {
     .addOption(new Option('--api-base <url>', `API base URL (default: ${DEFAULT_API_BASE})`).env('AGNTDATA_API_BASE'))
     .option('--retries <n>', 'retries for a request or transfer that failed transiently', integer('--retries', 0, 100), 5)
     .option('--timeout <seconds>', 'idle timeout for one request or transfer', integer('--timeout', 1, 3600), 30)
-    .option('--max-wait <seconds>', 'total time to wait on rate limits before saving and exiting 4', integer('--max-wait', 0, 86_400), 600)
+    .option('--max-wait <seconds>', 'total time to wait on rate limits before saving and exiting 4', integer('--max-wait', 0, 86_400), 600);
+  transferLimits(program)
     .option('--quiet', 'no progress and no summary; errors only')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
@@ -90,7 +115,6 @@ function buildProgram(): Command {
     .option('--out <dir>', 'archive folder', './media')
     .action(async (flags: { out: string }) => {
       const { exportRecords } = await import('./export.js');
-      const path = await import('node:path');
       // Records go out in 64 KB writes; a slow reader (`| less`) holds us at each one, so they
       // never pile up in memory.
       let batch: string[] = [];
@@ -101,7 +125,7 @@ function buildProgram(): Command {
         size = 0;
         if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
       };
-      for (const record of exportRecords(path.resolve(flags.out), (m) => say(`x-media-dump: ${m}`))) {
+      for (const record of exportRecords(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`))) {
         const line = `${JSON.stringify(record)}\n`;
         batch.push(line);
         size += line.length;
@@ -110,7 +134,7 @@ function buildProgram(): Command {
       await flush();
     });
 
-  program
+  const verifyCommand = program
     .command('verify')
     .description('re-hash every archived file against the archive; --repair fetches bad ones again (no API request)')
     .option('--out <dir>', 'archive folder', './media')
@@ -119,7 +143,8 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'parallel checks and downloads, 1-64', integer('--concurrency', 1, 64), 8)
     .option('--retries <n>', 'retries for a transfer that failed transiently', integer('--retries', 0, 100), 5)
     .option('--timeout <seconds>', 'idle timeout for one transfer', integer('--timeout', 1, 3600), 30)
-    .option('--max-wait <seconds>', 'total time to wait on rate limits while repairing', integer('--max-wait', 0, 86_400), 600)
+    .option('--max-wait <seconds>', 'total time to wait on rate limits while repairing', integer('--max-wait', 0, 86_400), 600);
+  transferLimits(verifyCommand)
     .option('--quiet', 'errors only')
     .action(async (flags: VerifyFlags) => {
       exitCode = await verify(flags);
@@ -127,13 +152,14 @@ function buildProgram(): Command {
 
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({
-      writeErr: (text) => process.stderr.write(text),
+      writeErr: (text) => process.stderr.write(redact(text)),
       outputError: (text, write) => write(`x-media-dump: ${text.replace(/^error: /, '').trimEnd()} (see x-media-dump --help)\n`),
     });
   }
   return program;
 }
 
+/** One NDJSON line: still valid JSON, with every control and bidi character escaped. */
 function writeRecord(record: ItemRecord): void {
   process.stdout.write(redact(`${JSON.stringify(record)}\n`));
 }
@@ -181,20 +207,24 @@ interface VerifyFlags {
   retries: number;
   timeout: number;
   maxWait: number;
+  minRate: number;
+  maxFileSize: number;
   quiet?: boolean;
 }
 
 async function verify(flags: VerifyFlags): Promise<number> {
-  const [{ verifyArchive }, path, { DEFAULT_MEDIA_HOSTS }] = await Promise.all([import('./verify.js'), import('node:path'), import('./config.js')]);
+  const [{ verifyArchive }, { DEFAULT_MEDIA_HOSTS }] = await Promise.all([import('./verify.js'), import('./config.js')]);
   const { signal, dispose } = abortOnSignals();
   try {
     const result = await verifyArchive({
-      out: path.resolve(flags.out),
+      out: parseOut(flags.out),
       repair: flags.repair === true,
       allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost],
       concurrency: flags.concurrency,
       retries: flags.retries,
       timeoutMs: flags.timeout * 1000,
+      minRate: flags.minRate,
+      maxFileSize: flags.maxFileSize,
       maxWaitMs: flags.maxWait * 1000,
       signal,
       notice: (m) => say(`x-media-dump: ${m}`),

@@ -32,6 +32,10 @@ export interface Config {
   retries: number;
   timeoutMs: number;
   maxWaitMs: number;
+  /** --min-rate, bytes/s: a body slower than this over --timeout is a stall (0: no minimum). */
+  minRate: number;
+  /** --max-file-size, bytes: a body announced or counted larger is refused. */
+  maxFileSize: number;
   quiet: boolean;
 }
 
@@ -55,6 +59,8 @@ export interface ArchiveFlags {
   retries: number;
   timeout: number;
   maxWait: number;
+  minRate: number;
+  maxFileSize: number;
   quiet?: boolean;
 }
 
@@ -62,8 +68,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export function parseConfig(flags: ArchiveFlags, env: Env): Config {
   if (flags.user === undefined) throw new UsageError('missing --user <id|@handle>; e.g. --user 96479162 or --user @omarmhaimdat');
-  const key = env['AGNTDATA_API_KEY']?.trim();
-  if (!key) throw new UsageError('AGNTDATA_API_KEY is not set; export your agntdata key (agnt_live_…) and run again');
+  const out = parseOut(flags.out);
+  const key = parseKey(env['AGNTDATA_API_KEY']);
   const since = flags.since === undefined ? undefined : parseDate('--since', flags.since);
   const until = flags.until === undefined ? undefined : parseDate('--until', flags.until);
   if (since && until && since > until) throw new UsageError(`--since ${flags.since} is after --until ${flags.until}`);
@@ -71,7 +77,7 @@ export function parseConfig(flags: ArchiveFlags, env: Env): Config {
   if (templateProblem) throw new UsageError(`--filename ${JSON.stringify(flags.filename)} ${templateProblem}`);
   return Object.freeze({
     user: parseUser(flags.user),
-    out: path.resolve(flags.out),
+    out,
     json: flags.json === true,
     concurrency: flags.concurrency,
     pageSize: flags.pageSize,
@@ -89,8 +95,31 @@ export function parseConfig(flags: ArchiveFlags, env: Env): Config {
     retries: flags.retries,
     timeoutMs: flags.timeout * 1000,
     maxWaitMs: flags.maxWait * 1000,
+    minRate: flags.minRate,
+    maxFileSize: flags.maxFileSize,
     quiet: flags.quiet === true,
   });
+}
+
+/** --out as an absolute path; an empty one would archive into whatever folder cron starts in. */
+export function parseOut(value: string): string {
+  if (value.trim() === '') throw new UsageError('--out is empty; name the archive folder, e.g. --out ./media');
+  return path.resolve(value);
+}
+
+/**
+ * The key from the environment, checked: it goes into an HTTP header, where a line break or a
+ * character beyond ASCII cannot (a key pasted with its newline, or with a smart quote). The
+ * message says what is wrong with it, never what it is.
+ */
+export function parseKey(value: string | undefined): string {
+  const key = value?.trim();
+  if (!key) throw new UsageError('AGNTDATA_API_KEY is not set; export your agntdata key (agnt_live_…) and run again');
+  const fix = 'copy the key again from your agntdata dashboard';
+  if (/[\r\n]/.test(key)) throw new UsageError(`AGNTDATA_API_KEY contains a line break; ${fix}`);
+  if (/[^\x00-\x7f]/.test(key)) throw new UsageError(`AGNTDATA_API_KEY contains a non-ASCII character; ${fix}`);
+  if (/[\x00-\x1f\x7f]/.test(key)) throw new UsageError(`AGNTDATA_API_KEY contains a control character; ${fix}`);
+  return key;
 }
 
 export function parseUser(value: string): UserRef {

@@ -11,7 +11,9 @@
  *   ├── ArchiveWriteError 1, ViewWriteError 1
  *   └── InterruptedError 130
  *   TransientError   a failure worth another try (retry.ts decides); never reaches the user
+ *   └── StallError   a body slower than --min-rate: retried once, then the item or the run fails
  *   TransferError    one file could not be fetched: the item's record says why, the run goes on
+ *   UnsafePathError  a path the tool will not write (a link, outside --out); becomes a TransferError
  *   NotFoundError    the API has no such user (the caller decides what that means)
  */
 export const ExitCode = {
@@ -43,11 +45,11 @@ export class UsageError extends XmdError {
   }
 }
 
-/** Another run holds the archive's lock. */
+/** Another run holds the archive's lock (`pid` undefined: a run is writing the lock right now). */
 export class LockedError extends XmdError {
   override name = 'LockedError';
-  constructor(out: string, pid: number) {
-    super('E_LOCKED', ExitCode.usage, `${out} is being archived by another run (pid ${pid}); wait for it to finish`);
+  constructor(out: string, pid: number | undefined) {
+    super('E_LOCKED', ExitCode.usage, `${out} is being archived by another run (${pid === undefined ? 'starting now' : `pid ${pid}`}); wait for it to finish`);
   }
 }
 
@@ -154,6 +156,14 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * A body that came slower than --min-rate over a whole --timeout window. Retried once only: a
+ * server that trickles rarely recovers, and each try costs a full window.
+ */
+export class StallError extends TransientError {
+  override name = 'StallError';
+}
+
 /** One file that no retry can fetch: the item is recorded as failed with this reason. */
 export class TransferError extends Error {
   override name = 'TransferError';
@@ -163,6 +173,11 @@ export class TransferError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A path inside --out that may not be written (through a link, outside --out, in the state folder): the item fails with it. */
+export class UnsafePathError extends Error {
+  override name = 'UnsafePathError';
 }
 
 /** The API answered 404 NOT_FOUND for a user. */

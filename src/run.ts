@@ -86,11 +86,11 @@ class Run {
     private readonly session: Session,
   ) {
     const { archive, dispatcher, retry } = session;
-    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, dispatcher, retry });
+    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, minRate: config.minRate, dispatcher, retry });
     this.queue = new DownloadQueue(config.concurrency, hooks.signal);
     const save: SaveContext = {
       archive,
-      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, retry, tmpDir: archive.tmpDir, out: config.out },
+      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out },
       nameFor: (item, ext) => renderFilename(config.filename, item, ext),
       dryRun: config.dryRun,
       onRateLimited: (error) => (this.rateLimited ??= error),

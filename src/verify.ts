@@ -19,6 +19,8 @@ export interface VerifyOptions {
   concurrency: number;
   retries: number;
   timeoutMs: number;
+  minRate: number;
+  maxFileSize: number;
   maxWaitMs: number;
   signal: AbortSignal;
   notice: (message: string) => void;
@@ -38,12 +40,22 @@ export interface VerifyResult {
 }
 
 export async function verifyArchive(options: VerifyOptions): Promise<VerifyResult> {
-  const session = openSession({ ...options, mustExist: true });
+  // Without --repair nothing is written: no lock, so a read-only archive can be checked.
+  const session = openSession({ ...options, mustExist: true, readOnly: !options.repair });
   const { archive } = session;
   const queue = new DownloadQueue(options.concurrency, options.signal);
   const save: SaveContext = {
     archive,
-    fetch: { dispatcher: session.dispatcher, allowHosts: options.allowHosts, timeoutMs: options.timeoutMs, retry: session.retry, tmpDir: archive.tmpDir, out: options.out },
+    fetch: {
+      dispatcher: session.dispatcher,
+      allowHosts: options.allowHosts,
+      timeoutMs: options.timeoutMs,
+      minRate: options.minRate,
+      maxFileSize: options.maxFileSize,
+      retry: session.retry,
+      tmpDir: archive.tmpDir,
+      out: options.out,
+    },
     // Repairs go back to the path the file already has.
     nameFor: (item, ext) => `${item.media.media_key}.${ext}`,
     dryRun: false,

@@ -50,29 +50,29 @@ function view(archive: Archive) {
 describe('journal lines', () => {
   it("a page's marker, media and progress are one line: every torn prefix of it reads as neither", () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1)]));
     archive.recordFile(file(1));
     const before = fs.readFileSync(journalOf(out));
-    const beforeState = view(Archive.open(out, false));
+    const beforeState = view(Archive.open(out, false, 0));
 
     archive.recordPage(page(2, [item(2), item(3)]));
     const after = fs.readFileSync(journalOf(out));
     const added = after.subarray(before.length).toString('utf8');
     expect(added.split('\n')).toHaveLength(2);
-    expect(view(Archive.open(out, false))).toEqual({ items: ['3_1001', '3_1002', '3_1003'], files: ['3_1001'], scan: page(2, []).scan });
+    expect(view(Archive.open(out, false, 0))).toEqual({ items: ['3_1001', '3_1002', '3_1003'], files: ['3_1001'], scan: page(2, []).scan });
     archive.close();
     fs.rmSync(path.join(stateDir(out), 'index.bin'));
 
     for (let cut = before.length; cut < after.length - 1; cut++) {
       fs.writeFileSync(journalOf(out), after.subarray(0, cut));
-      expect(view(Archive.open(out, false)), `cut at ${cut}`).toEqual(beforeState);
+      expect(view(Archive.open(out, false, 0)), `cut at ${cut}`).toEqual(beforeState);
     }
   });
 
   it('a last line that is whole but lost its newline is kept; the next append still starts a line', () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1), item(2), item(3)]));
     archive.recordFile(file(1));
     archive.recordFile(file(2));
@@ -80,12 +80,12 @@ describe('journal lines', () => {
     const text = fs.readFileSync(journalOf(out), 'utf8');
     fs.writeFileSync(journalOf(out), text.slice(0, -1));
 
-    const reopened = Archive.open(out, true);
+    const reopened = Archive.open(out, true, 0);
     expect(reopened.report.torn).toBeUndefined();
     expect(view(reopened).files).toEqual(['3_1001', '3_1002']);
     reopened.recordFile(file(3));
     reopened.close();
-    expect(view(Archive.open(out, false)).files).toEqual(['3_1001', '3_1002', '3_1003']);
+    expect(view(Archive.open(out, false, 0)).files).toEqual(['3_1001', '3_1002', '3_1003']);
   });
 
   it('an archive written by a newer version is refused (exit 2), not silently rewritten', () => {
@@ -93,13 +93,13 @@ describe('journal lines', () => {
     fs.mkdirSync(stateDir(out));
     const text = '{"k":"format","v":99}\n{"k":"future","x":1}\n';
     fs.writeFileSync(journalOf(out), text);
-    expect(() => Archive.open(out, true)).toThrow(UsageError);
-    expect(() => Archive.open(out, true)).toThrow(/newer x-media-dump \(archive format 99\)/);
+    expect(() => Archive.open(out, true, 0)).toThrow(UsageError);
+    expect(() => Archive.open(out, true, 0)).toThrow(/newer x-media-dump \(archive format 99\)/);
     expect(fs.readFileSync(journalOf(out), 'utf8')).toBe(text);
   });
 
   it('the scan the archive holds is what was written, not what the caller changed since', () => {
-    const archive = Archive.open(tempDir(), true);
+    const archive = Archive.open(tempDir(), true, 0);
     const scan: ScanState = { gaps: [{ token: 'A' }], complete: false, pages: 1 };
     archive.saveScan('u1', scan);
     scan.gaps = [];
@@ -110,20 +110,20 @@ describe('journal lines', () => {
 
   it('pending: items with no file, and files saved from a fallback size (to be upgraded), in the order found', () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(3), item(1)]));
     archive.recordPage(page(2, [item(2)]));
     archive.recordFile(file(1));
     archive.recordFile(file(2, { quality: 'large', upgradable: true }));
     archive.close();
-    expect([...Archive.open(out, false).pending()].map((i) => i.media.media_key)).toEqual(['3_1003', '3_1002']);
+    expect([...Archive.open(out, false, 0).pending()].map((i) => i.media.media_key)).toEqual(['3_1003', '3_1002']);
   });
 });
 
 describe('opening without rewriting', () => {
   it('an idle open and close writes nothing; leftovers of killed runs are cleared', () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1), item(2)]));
     archive.recordFile(file(1));
     archive.close();
@@ -132,7 +132,7 @@ describe('opening without rewriting', () => {
     fs.writeFileSync(path.join(archive.tmpDir, '3_1002.part'), 'partial');
     fs.writeFileSync(`${journalOf(out)}.4242.tmp`, 'half a compaction');
 
-    Archive.open(out, true).close();
+    Archive.open(out, true, 0).close();
     expect(fs.readFileSync(journalOf(out)).equals(journal)).toBe(true);
     expect(fs.readFileSync(path.join(stateDir(out), 'index.bin')).equals(snapshot)).toBe(true);
     expect(listFiles(out)).toEqual(['.x-media-dump/index.bin', '.x-media-dump/journal.jsonl', '.x-media-dump/tweets.jsonl.gz']);
@@ -140,25 +140,25 @@ describe('opening without rewriting', () => {
 
   it('the snapshot is used when it matches the journal, and rebuilt from the journal when it does not', () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1), item(2)]));
     archive.recordFile(file(2));
     archive.close();
-    const expected = view(Archive.open(out, false));
+    const expected = view(Archive.open(out, false, 0));
     // A journal from elsewhere under the same snapshot: its bytes do not match, so it is replayed whole.
     const other = tempDir();
-    const second = Archive.open(other, true);
+    const second = Archive.open(other, true, 0);
     second.recordPage(page(1, [item(7)]));
     second.close();
     fs.copyFileSync(path.join(stateDir(out), 'index.bin'), path.join(stateDir(other), 'index.bin'));
-    expect(view(Archive.open(other, false)).items).toEqual(['3_1007']);
+    expect(view(Archive.open(other, false, 0)).items).toEqual(['3_1007']);
     fs.writeFileSync(path.join(stateDir(out), 'index.bin'), 'garbage');
-    expect(view(Archive.open(out, false))).toEqual(expected);
+    expect(view(Archive.open(out, false, 0))).toEqual(expected);
   });
 
   it('compacts once dead entries outweigh live ones, keeping every live fact', () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1), item(2)]));
     for (let i = 0; i < 20; i++) archive.recordFile(file(1, { sha256: String(i % 10).repeat(64) }));
     archive.recordFile(file(2));
@@ -166,18 +166,18 @@ describe('opening without rewriting', () => {
     archive.close();
     const lines = fs.readFileSync(journalOf(out), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { k: string });
     expect(lines.map((l) => l.k)).toEqual(['format', 'tx', 'file', 'scan']);
-    const read = Archive.open(out, false);
+    const read = Archive.open(out, false, 0);
     expect(view(read)).toEqual({ items: ['3_1001', '3_1002'], files: ['3_1001'], scan: page(1, []).scan });
     expect(read.fileOf('3_1001')?.sha256).toBe('9'.repeat(64));
   });
 
   it('the paths owned, read back from the snapshot, still keep two items apart', () => {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1), item(2)]));
     archive.recordFile(file(1, { path: 'Same.jpg' }));
     archive.close();
-    const reopened = Archive.open(out, true);
+    const reopened = Archive.open(out, true, 0);
     expect(reopened.report.unreadable).toEqual([]);
     expect(reopened.pathFor('3_1002', 'SAME.jpg')).toBe('SAME~3_1002.jpg');
     expect(reopened.pathFor('3_1001', 'Same.jpg')).toBe('Same.jpg');
@@ -185,7 +185,7 @@ describe('opening without rewriting', () => {
   });
 
   it('two items never share a path, compared without case; a file keeps its path', () => {
-    const archive = Archive.open(tempDir(), true);
+    const archive = Archive.open(tempDir(), true, 0);
     archive.recordPage(page(1, [item(1), item(2)]));
     archive.recordFile(file(1, { path: 'Same.jpg' }));
     expect(archive.pathFor('3_1001', 'Same.jpg')).toBe('Same.jpg');
@@ -200,7 +200,7 @@ describe('a damaged journal never loses media silently', () => {
   /** An archive of three pages, then page 2's line overwritten with garbage of the same length. */
   function damaged() {
     const out = tempDir();
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     archive.recordPage(page(1, [item(1)]));
     archive.recordPage(page(2, [item(2), item(3)]));
     archive.recordPage(page(3, [item(4)], { head: '2001' }));
@@ -216,7 +216,7 @@ describe('a damaged journal never loses media silently', () => {
   it('the lost page is found as a hole in the page numbers; a copy of the journal is kept before any rewrite', () => {
     const out = damaged();
     const damagedBytes = fs.readFileSync(journalOf(out));
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     expect(archive.report.unreadable).toHaveLength(1);
     expect(archive.report.holes).toEqual([expect.objectContaining({ user_id: 'u1', from: 2, to: 2, floor: '2004' })]);
     expect(archive.report.copy && fs.readFileSync(archive.report.copy).equals(damagedBytes)).toBe(true);
@@ -227,7 +227,7 @@ describe('a damaged journal never loses media silently', () => {
   it("its media come back from the stored tweets, at no cost, and the hole is closed", () => {
     const out = damaged();
     const notices: string[] = [];
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     const [lost] = archive.storedPages(archive.report.holes[0] ?? { user_id: 'u1', from: 2, to: 2, floor: undefined, tweetsFrom: 0, tweetsTo: undefined });
     expect(lost && tweetsOf(lost).map((t) => (t as { tweet_id: string }).tweet_id)).toEqual(['2002', '2003']);
     recoverLostPages(archive, (m) => notices.push(m));
@@ -235,7 +235,7 @@ describe('a damaged journal never loses media silently', () => {
     expect(archive.itemOf('3_1003')?.tweet).toEqual({ tweet_id: '2003', created_at: '2022-04-23T22:34:21.000Z' });
     archive.close();
     expect(notices).toEqual([expect.stringMatching(/^the journal had 1 unreadable line \(damage, not a crash's cut-off end\); a copy of it as it was is kept at .*journal\.damaged-.*\.jsonl; files already on disk are kept; 1 page whose records were lost came back from the stored tweets, at no cost$/)]);
-    const reopened = Archive.open(out, true);
+    const reopened = Archive.open(out, true, 0);
     expect(reopened.report.holes).toEqual([]);
     expect(reopened.report.unreadable).toEqual([]);
     reopened.close();
@@ -245,11 +245,11 @@ describe('a damaged journal never loses media silently', () => {
     const out = damaged();
     fs.writeFileSync(path.join(stateDir(out), 'tweets.jsonl.gz'), '');
     const notices: string[] = [];
-    const archive = Archive.open(out, true);
+    const archive = Archive.open(out, true, 0);
     recoverLostPages(archive, (m) => notices.push(m));
     expect(archive.scanOf('u1').gaps[0]).toEqual({ token: '', fromStart: true, floor: '2004' });
     archive.close();
     expect(notices[0]).toContain('1 page of user u1 could not be recovered and are paged again from page 1 on this run: paying again for what was lost is the honest cost');
-    expect(Archive.open(out, false).report.holes).toEqual([]);
+    expect(Archive.open(out, false, 0).report.holes).toEqual([]);
   });
 });

@@ -13,11 +13,11 @@ describe('help and version', () => {
   it('--help lists every flag with its default and an example for each use', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--user', '--out', '--json', '--concurrency', '--page-size', '--max-pages', '--since', '--until', '--types', '--no-retweets', '--filename', '--dry-run', '--full', '--allow-host', '--api-base', '--retries', '--timeout', '--max-wait', '--quiet', '--version']) {
+    for (const flag of ['--user', '--out', '--json', '--concurrency', '--page-size', '--max-pages', '--since', '--until', '--types', '--no-retweets', '--filename', '--dry-run', '--full', '--allow-host', '--api-base', '--retries', '--timeout', '--max-wait', '--min-rate', '--max-file-size', '--quiet', '--version']) {
       expect(result.stdout).toContain(flag);
     }
     const flat = result.stdout.replace(/\s+/g, ' ');
-    for (const fallback of ['(default: "./media")', '(default: 8)', '(default: 20)', '(default: "photo,video,animated_gif")', '(default: "{tweet_id}_{n}.{ext}")', '(default: https://api.agntdata.dev/v1/x', '(default: 5)', '(default: 30)', '(default: 600)']) {
+    for (const fallback of ['(default: "./media")', '(default: 8)', '(default: 20)', '(default: "photo,video,animated_gif")', '(default: "{tweet_id}_{n}.{ext}")', '(default: https://api.agntdata.dev/v1/x', '(default: 5)', '(default: 30)', '(default: 600)', '(default: 1K)', '(default: 4G)']) {
       expect(flat).toContain(fallback);
     }
     expect(result.stdout).toContain('by hand    AGNTDATA_API_KEY=agnt_live_… x-media-dump --user 96479162 --out ./media');

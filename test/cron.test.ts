@@ -7,6 +7,7 @@ import { answer, deadPid, deferred, stallMp4Halfway, stallPage } from './helpers
 import { cdnKeys, expectOnly, expectSaved, pagesAsked, STATE_FILES, stateFiles, statusOf } from './helpers/expect.js';
 import { archiveRun, listFiles, ndjson, runCli, tempDir, useReplayServers } from './helpers/cli.js';
 import { ALL, FILES, keysOf, mediaWith, onPages, seedPages, seedServerPages, T1, T2, tweet, USER } from './helpers/seed.js';
+import { jpegOf } from './helpers/tweets.js';
 
 /**
  * The nightly cron contract (issue 6), end to end through the built CLI against the replay
@@ -47,7 +48,7 @@ describe('incremental runs', () => {
 
   it('new tweets at the head: only their media are fetched, with one API request', async () => {
     const pages = seedServerPages();
-    const s = await serve({ pages, media: mediaWith({ 'pbs.twimg.com/media/NEWaaaaaaaaaaa1.jpg': Buffer.from('new photo one'), 'pbs.twimg.com/media/NEWaaaaaaaaaaa2.jpg': Buffer.from('new photo two') }) });
+    const s = await serve({ pages, media: mediaWith({ 'pbs.twimg.com/media/NEWaaaaaaaaaaa1.jpg': jpegOf('new photo one'), 'pbs.twimg.com/media/NEWaaaaaaaaaaa2.jpg': jpegOf('new photo two') }) });
     const out = tempDir();
     expect((await archiveRun(s, out)).code).toBe(0);
 
@@ -59,7 +60,7 @@ describe('incremental runs', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(pagesAsked(s)).toEqual([1]);
     expect(cdnKeys(s)).toEqual(['pbs.twimg.com/media/NEWaaaaaaaaaaa1.jpg', 'pbs.twimg.com/media/NEWaaaaaaaaaaa2.jpg']);
-    expect(fs.readFileSync(path.join(out, '1600000000000000002_1.jpg'), 'utf8')).toBe('new photo two');
+    expect(fs.readFileSync(path.join(out, '1600000000000000002_1.jpg'))).toEqual(jpegOf('new photo two'));
     expect(fs.statSync(path.join(out, '1600000000000000001_1.jpg')).mtime.toISOString()).toBe('2023-01-01T00:00:00.000Z');
     expect(statusOf(run.stdout)).toEqual({ '3_1599999999999999997': 'downloaded', '3_1599999999999999996': 'downloaded', '3_1517995312715079686': 'exists', '3_1513801465831305220': 'exists' });
   });
@@ -67,7 +68,7 @@ describe('incremental runs', () => {
   it('a pinned old tweet at the top of page 1 does not stop the head scan early', async () => {
     const pages = seedServerPages();
     const names = ['NEWbbbbbbbbbbb1', 'NEWbbbbbbbbbbb2', 'NEWbbbbbbbbbbb3'];
-    const s = await serve({ pages, media: mediaWith(Object.fromEntries(names.map((n) => [`pbs.twimg.com/media/${n}.jpg`, Buffer.from(n)]))) });
+    const s = await serve({ pages, media: mediaWith(Object.fromEntries(names.map((n) => [`pbs.twimg.com/media/${n}.jpg`, jpegOf(n)]))) });
     const out = tempDir();
     expect((await archiveRun(s, out)).code).toBe(0);
 

@@ -7,6 +7,7 @@ import { archiveRun, listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, u
 import { expectMedia, expectNoStack, pagesAsked } from './helpers/expect.js';
 import { answer } from './helpers/faults.js';
 import { ALL, MP4_FILE, onPages, pageOf, seedServerPages, T1, T2, USER } from './helpers/seed.js';
+import { MP4_START } from './helpers/tweets.js';
 
 /**
  * The API's failures, end to end: the built CLI against the replay server with faults injected
@@ -264,7 +265,7 @@ describe('secrets and stack traces', () => {
           if (req.kind !== 'cdn') return false;
           if (req.path.endsWith('.mp4')) {
             res.writeHead(200, { 'content-length': '24149' });
-            res.write(Buffer.alloc(100), () => res.socket?.destroy());
+            res.write(Buffer.concat([MP4_START, Buffer.alloc(88)]), () => res.socket?.destroy());
             return true;
           }
           res.writeHead(302, { location: 'http://127.0.0.2:9/elsewhere.jpg', 'content-length': '0' }).end();

@@ -10,6 +10,14 @@ import { tempDir } from './helpers/cli.js';
 
 /** The lock at the byte level: what a kill can leave, and who may take it over. */
 
+/** What this process's lock says: its pid, then (Linux) its boot id and start time, read from /proc here. */
+function ownLock(): string {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return `${process.pid}\nboot=${boot} start=${start}\n`;
+}
+
 describe('lock', () => {
   it('a live owner blocks with its pid named; release frees it', () => {
     const out = tempDir();
@@ -24,7 +32,7 @@ describe('lock', () => {
 
     fs.rmSync(path.join(dir, 'lock'));
     const release = acquireLock(dir, out);
-    expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(ownLock());
     release();
     expect(fs.readdirSync(dir)).toEqual([]);
   });
@@ -40,7 +48,7 @@ describe('lock', () => {
     fs.writeFileSync(path.join(dir, `lock.${process.ppid}`), `${process.ppid}\n`); // a live run mid-acquire
     const release = acquireLock(dir, out);
     expect(fs.readdirSync(dir).sort()).toEqual(['lock', `lock.${process.ppid}`]);
-    expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(ownLock());
     release();
   });
 

@@ -1,6 +1,8 @@
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { ApiAuthError, ApiCreditsError, ApiFailedError, NotFoundError, PayloadError, TokenRejectedError, TransientError } from '../errors.js';
+import { ApiAuthError, ApiCreditsError, ApiFailedError, NotFoundError, PayloadError, StallError, TokenRejectedError, TransientError, XmdError } from '../errors.js';
+import { withoutUserinfo } from '../net/http.js';
+import { readBody, STALL_RETRIES } from '../net/rate.js';
 import { isRetryableStatus, isTransientNetworkError, networkMessage, parseRetryAfter, retryAfterFromBody, withRetries, type RetryContext } from '../net/retry.js';
 import type { Secret } from '../types.js';
 import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody, type Profile } from './schema.js';
@@ -9,12 +11,17 @@ export interface ApiClientOptions {
   apiBase: string;
   apiKey: Secret;
   timeoutMs: number;
+  /** --min-rate: a response body slower than this over --timeout is a stall. */
+  minRate: number;
   dispatcher: Dispatcher;
   retry: RetryContext;
 }
 
 /** A page as parsed, and its body's text exactly as the API sent it. */
 export type FetchedBody = PageBody & { raw: string };
+
+/** No page comes near this; a body that runs past it is a broken server. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** What the API has cost this run: only successful requests are charged. */
 export interface ApiCost {
@@ -60,9 +67,14 @@ export class ApiClient {
     const path = endpoint.split('?')[0] ?? endpoint;
     let json: unknown;
     let text = '';
+    let stalls = 0;
+    const retries = this.options.retry.retries;
     try {
       json = await withRetries(`${path} (${what})`, this.options.retry, async () => {
-        const answer = await this.send(method, endpoint, body);
+        const answer = await this.send(method, endpoint, body).catch((error: unknown) => {
+          if (error instanceof StallError && ++stalls > Math.min(STALL_RETRIES, retries)) throw new ApiFailedError(failedText(path, what, error, stalls - 1));
+          throw error;
+        });
         const { statusCode, headers } = answer;
         text = answer.text;
         if (statusCode < 200 || statusCode >= 300) throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
@@ -79,8 +91,7 @@ export class ApiClient {
       });
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
-      const retries = this.options.retry.retries;
-      throw new ApiFailedError(`the API kept failing for ${path} (${what}): ${error.message}, ${retries} ${retries === 1 ? 'retry' : 'retries'} spent; the next run resumes`);
+      throw new ApiFailedError(failedText(path, what, error, retries));
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new PayloadError(`the API sent a ${path} response we cannot read (${what}): ${describeIssues(parsed.error)}`);
@@ -105,12 +116,15 @@ export class ApiClient {
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
-      return { statusCode: response.statusCode, headers: response.headers, text: await response.body.text() };
+      const limits = { minBytesPerSecond: this.options.minRate, windowMs: this.options.timeoutMs };
+      const text = (await readBody(response.body, limits, MAX_RESPONSE_BYTES, "the API's response")).toString('utf8');
+      return { statusCode: response.statusCode, headers: response.headers, text };
     } catch (error) {
+      if (error instanceof TransientError || error instanceof XmdError) throw error;
       // undici's errors can carry the request (and so the key): keep only the code and message.
       if (isTransientNetworkError(error)) throw new TransientError(networkMessage(error));
       if (this.options.retry.signal.aborted) throw error;
-      throw new ApiFailedError(`cannot reach the API at ${this.options.apiBase}: ${networkMessage(error)}`);
+      throw new ApiFailedError(`cannot reach the API at ${withoutUserinfo(this.options.apiBase)}: ${networkMessage(error)}`);
     }
   }
 
@@ -138,6 +152,10 @@ export class ApiClient {
     if (tokenRejected) return new TokenRejectedError(status === 422 ? text422 : textOther);
     return new ApiFailedError(status === 422 ? text422 : textOther);
   }
+}
+
+function failedText(path: string, what: string, error: Error, retries: number): string {
+  return `the API kept failing for ${path} (${what}): ${error.message}, ${retries} ${retries === 1 ? 'retry' : 'retries'} spent; the next run resumes`;
 }
 
 const REJECTED_TOKEN_STATUS = new Set([400, 404, 410, 422]);

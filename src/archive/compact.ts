@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { ArchiveWriteError } from '../errors.js';
 import { FORMAT, parseLine, type Entry } from './entries.js';
 import { fsyncDir } from './fsync.js';
 import { read40, write40, type MediaIndex } from './index.js';
 import type { JournalFile } from './journal.js';
 import type { ArchiveState } from './replay.js';
-import { snapshotArchive } from './snapshot.js';
+import { snapshotArchive, SNAPSHOT_FILE } from './snapshot.js';
 
 /**
  * Rewrite the journal with only what is live: each page line keeps its marker and the items it
@@ -15,7 +16,7 @@ import { snapshotArchive } from './snapshot.js';
  * journal; then a snapshot for the new journal. A crash before the rename leaves the old journal
  * and its snapshot; after it, the old snapshot no longer matches and the next open rebuilds.
  */
-export function compact(state: ArchiveState, journal: JournalFile, dir: string): ArchiveState {
+export function compact(state: ArchiveState, journal: JournalFile, dir: string, snapshotFrom: number): ArchiveState {
   const temp = `${journal.path}.${process.pid}.tmp`;
   const { index } = state;
   // The new offsets, kept apart until the new journal is in place (40-bit, as in the index).
@@ -63,7 +64,9 @@ export function compact(state: ArchiveState, journal: JournalFile, dir: string):
   }
   const next: ArchiveState = { ...state, epoch, cursor: 0, entries: writer.entries };
   try {
-    snapshotArchive(dir, next, journal);
+    if (journal.size >= snapshotFrom) snapshotArchive(dir, next, journal);
+    // The old snapshot matches nothing now: a small journal is simply replayed.
+    else fs.rmSync(path.join(dir, SNAPSHOT_FILE), { force: true });
   } catch {
     // Only a cache: the old snapshot no longer matches, so the next open replays the new journal.
   }

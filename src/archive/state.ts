@@ -25,6 +25,8 @@ export const STATE_DIR = '.x-media-dump';
 export const JOURNAL = 'journal.jsonl';
 /** The snapshot is rewritten once the journal past it is this long (an idle run adds ~1 KB). */
 const SNAPSHOT_TAIL_BYTES = 4 << 20;
+/** Below this a journal replays in milliseconds: no snapshot is worth a file. */
+export const SNAPSHOT_FROM_BYTES = 1 << 20;
 /** Archived files have their size checked over this many runs, all of them once in that span. */
 const CHECK_ROUNDS = 30;
 const MIN_CHECKS = 500;
@@ -51,6 +53,7 @@ export class Archive {
   report: OpenReport = { unreadable: [], torn: undefined, unterminated: false, holes: [], copy: undefined };
   private readonly journal: JournalFile;
   private snapshotAt = 0;
+  private snapshotFrom = SNAPSHOT_FROM_BYTES;
   private compactOnClose = false;
   /** Paths handed out this run whose files are not journaled yet. */
   private readonly claims = new Map<string, number>();
@@ -78,9 +81,11 @@ export class Archive {
   }
 
   /** Read the snapshot and the journal after it; with `writable` (lock held), also tidy up. */
-  static open(out: string, writable: boolean): Archive {
+  /** `snapshotFrom`: the journal size from which a snapshot is kept (tests lower it). */
+  static open(out: string, writable: boolean, snapshotFrom = SNAPSHOT_FROM_BYTES): Archive {
     const dir = path.join(out, STATE_DIR);
     const archive = new Archive(out, dir, emptyState());
+    archive.snapshotFrom = snapshotFrom;
     archive.load();
     if (writable) archive.prepareForWriting();
     return archive;
@@ -265,7 +270,7 @@ export class Archive {
   /** Compact now (verify does, whatever the dead share). */
   compactNow(): void {
     this.compactOnClose = false;
-    this.state = compact(this.state, this.journal, this.dir);
+    this.state = compact(this.state, this.journal, this.dir, this.snapshotFrom);
     this.snapshotAt = this.journal.size;
     this.cached = undefined;
   }
@@ -274,7 +279,7 @@ export class Archive {
     try {
       // Both only save work for later opens: a full disk here costs nothing now, so it is let be.
       if (this.compactOnClose || this.deadOutweighLive()) this.compactNow();
-      else if (this.journal.size - this.snapshotAt > SNAPSHOT_TAIL_BYTES || (this.snapshotAt === 0 && this.journal.size > 0)) this.saveSnapshot();
+      else if (this.journal.size >= this.snapshotFrom && (this.journal.size - this.snapshotAt > SNAPSHOT_TAIL_BYTES || this.snapshotAt === 0)) this.saveSnapshot();
     } catch {
       // The journal as it was is intact; the next open replays more of it.
     } finally {

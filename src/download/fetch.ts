@@ -1,23 +1,31 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
-import { hashFile } from '../archive/files.js';
-import { TransferError, TransientError } from '../errors.js';
-import { displayUrl, refusalOf } from '../net/http.js';
-import { isRetryableStatus, isTransientNetworkError, networkMessage, parseRetryAfter, withRetries, type RetryContext } from '../net/retry.js';
-import type { FileSource } from '../types.js';
+import { STATE_DIR } from '../archive/state.js';
+import { createExclusive, hashHandle, isFolderInside, isSameFile, moveIntoPlace, prepareTarget, readHead } from '../archive/files.js';
+import { StallError, TransferError, TransientError, UnsafePathError } from '../errors.js';
+import { displayUrl, refusalOf, withoutUserinfo } from '../net/http.js';
+import { STALL_RETRIES, stallMessage, watchRate, type RateLimits } from '../net/rate.js';
+import { isTransientNetworkError, networkMessage, withRetries, type RetryContext } from '../net/retry.js';
+import type { FileSource, MediaType } from '../types.js';
+import { extensionOf, headerValue, hostOf, judgeAnswer, signatureProblem, SNIFF_BYTES, strongValidator } from './checks.js';
 
 /**
- * One file from X's CDN to disk: streamed into a temp file while hashed, checked against
- * Content-Length, resumed with Range after a cut, fsynced, and only then renamed into place.
- * A failure never leaves a partial file at the final path.
+ * One file from X's CDN to disk: streamed into a temp file while hashed, checked against what
+ * the server announced (length, Content-Range) and against the media type expected (its first
+ * bytes), resumed with Range after a cut, fsynced, and only then renamed into place. A failure
+ * never leaves a partial file at the final path, and nothing is written through a link.
  */
 
 export interface FetchContext {
   dispatcher: Dispatcher;
   allowHosts: readonly string[];
   timeoutMs: number;
+  /** --min-rate: a body slower than this (bytes/s), averaged over timeoutMs, is a stall. */
+  minRate: number;
+  /** --max-file-size: a body announced or counted larger than this is refused. */
+  maxFileSize: number;
   retry: RetryContext;
   tmpDir: string;
   out: string;
@@ -25,8 +33,10 @@ export interface FetchContext {
 
 export interface FileRequest {
   mediaKey: string;
+  /** What the body must be: photos JPEG, PNG, GIF or WebP; videos and GIFs MP4. */
+  type: MediaType;
   sources: readonly FileSource[];
-  /** The extension from the URL; when unknown, the response's content type decides. */
+  /** The extension from the URL; when unknown, the file's first bytes decide. */
   ext: string | undefined;
   /** Final path relative to --out for a given extension; called once the extension is known. */
   pathFor: (ext: string) => string;
@@ -43,13 +53,6 @@ export interface SavedFile {
 }
 
 const MAX_REDIRECTS = 5;
-const EXT_BY_TYPE: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'video/mp4': 'mp4',
-};
 
 /** Try each source in turn (404 → next size); returns the saved file or throws TransferError. */
 export async function fetchFile(file: FileRequest, context: FetchContext): Promise<SavedFile> {
@@ -82,97 +85,148 @@ export async function fetchFile(file: FileRequest, context: FetchContext): Promi
 
 async function fetchSource(file: FileRequest, source: FileSource, context: FetchContext): Promise<SavedFile> {
   const temp = path.join(context.tmpDir, `${file.mediaKey.replace(/[^\w-]/g, '_')}.part`);
+  if (!(await isFolderInside(context.out, context.tmpDir))) throw new TransferError(`refusing to write in ${context.tmpDir}: it is not a real folder inside --out`);
+  // Created before the request, so the body is read the moment it arrives: when the connection
+  // then fails, undici discards what it still holds, and that would have to be fetched again.
+  // Exclusively, never through a link, and kept open across attempts: nothing reopens it by name.
+  const handle = await createExclusive(temp).catch((error: unknown) => {
+    throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
+  });
   try {
-    const resume: ResumeState = { validator: undefined };
-    const done = await withRetries(`download ${file.mediaKey}`, context.retry, (n) => transfer(source.url, temp, n > 0, resume, context));
-    const ext = file.ext ?? EXT_BY_TYPE[done.contentType.split(';')[0]?.trim().toLowerCase() ?? ''] ?? 'bin';
-    const relPath = file.pathFor(ext);
-    const target = path.join(context.out, relPath);
-    if (!target.startsWith(context.out + path.sep)) throw new TransferError(`refusing to write outside --out: ${relPath}`);
-    await fs.promises.mkdir(path.dirname(target), { recursive: true });
-    await fs.promises.rename(temp, target);
-    if (file.mtime) await fs.promises.utimes(target, file.mtime, file.mtime);
+    const resume: ResumeState = { validator: undefined, announced: undefined };
+    let stalls = 0;
+    const done = await withRetries(`download ${file.mediaKey}`, context.retry, async (n) => {
+      try {
+        return await transfer(source.url, { handle, path: temp, type: file.type }, n > 0, resume, context);
+      } catch (error) {
+        // A server that trickles rarely recovers: one more try, not --retries more windows.
+        if (error instanceof StallError && ++stalls > Math.min(STALL_RETRIES, context.retry.retries)) {
+          throw new TransferError(`${error.message} (gave up after ${stalls - 1} ${stalls === 2 ? 'retry' : 'retries'})`);
+        }
+        throw error;
+      }
+    });
+    const relPath = file.pathFor(file.ext ?? extensionOf(done.head) ?? 'bin');
+    const target = await placeFor(relPath, context);
+    // The name must still be our file: a link put in its place is never renamed into --out.
+    if (!(await isSameFile(handle, temp))) throw new TransferError(`the temp file ${temp} was replaced while downloading; nothing kept`);
+    await moveIntoPlace(handle, temp, target, done.sha256).catch((error: unknown) => {
+      throw new TransferError(`cannot write ${relPath}: ${networkMessage(error)}`);
+    });
+    // lutimes: should the name be swapped for a link after the rename, no other file is touched.
+    if (file.mtime) await fs.promises.lutimes(target, file.mtime, file.mtime);
     // The file's bytes were fsynced before the rename; the folder is not (see bench/README.md): the
     // journal row that follows is not fsynced either, and after a power loss that forgot the
     // rename, the next run sees the file missing and fetches it again.
     return { path: relPath, bytes: done.bytes, sha256: done.sha256, source_url: done.finalUrl, quality: source.quality, upgradable: false };
   } finally {
+    await handle.close().catch(() => undefined);
     await fs.promises.rm(temp, { force: true });
   }
 }
 
-/** What a later attempt needs from an earlier one: the strong validator to send as If-Range. */
+/** The absolute path for `relPath`, its folders made and checked; a refusal is the item's failure. */
+async function placeFor(relPath: string, context: FetchContext): Promise<string> {
+  try {
+    return await prepareTarget(context.out, relPath, STATE_DIR);
+  } catch (error) {
+    if (error instanceof UnsafePathError) throw new TransferError(error.message);
+    throw new TransferError(`cannot write ${relPath}: ${networkMessage(error)}`);
+  }
+}
+
+/** What a later attempt needs from an earlier one: If-Range's validator, the total first announced. */
 interface ResumeState {
   validator: string | undefined;
+  announced: number | undefined;
+}
+
+interface TempFile {
+  handle: fs.promises.FileHandle;
+  path: string;
+  type: MediaType;
 }
 
 interface Transferred {
-  contentType: string;
   finalUrl: string;
   bytes: number;
   sha256: string;
+  head: Buffer;
 }
 
 /**
- * One attempt: GET (following allowed redirects), then stream into `temp`, hashing as it goes.
- * A retry asks for the rest with Range and continues on a matching 206; any other answer starts
- * the file over. The file on disk, not a counter, says where the rest starts: each chunk is
- * written before the next is read, and a cut trims the file to exactly what was read.
+ * One attempt: GET (following allowed redirects), then stream into the temp file, hashing as it
+ * goes. A retry asks for the rest with Range and continues on a 206 that starts where asked and
+ * whose total is the one first announced; any other answer starts the file over. The file on
+ * disk, not a counter, says where the rest starts: each chunk is written before the next is
+ * read, and a cut trims the file to exactly what was read.
  */
-async function transfer(url: string, temp: string, retrying: boolean, resume: ResumeState, context: FetchContext): Promise<Transferred> {
-  const partial = retrying ? await hashFile(temp) : undefined;
+async function transfer(url: string, temp: TempFile, retrying: boolean, resume: ResumeState, context: FetchContext): Promise<Transferred> {
+  const { handle } = temp;
+  const partial = retrying ? await hashHandle(handle) : undefined;
   const prefix = partial && partial.bytes > 0 ? partial : undefined;
   const resumeFrom = prefix?.bytes ?? 0;
-  // Opened before the request, so the body is read the moment it arrives: when the connection
-  // then fails, undici discards what it still holds, and that would have to be fetched again.
-  const handle = await fs.promises.open(temp, resumeFrom > 0 ? 'r+' : 'w').catch((error: unknown) => {
-    throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
-  });
-  try {
-    const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
-    const { statusCode, headers } = response;
-    const resumed = statusCode === 206 && resumeFrom > 0 && rangeStart(headers['content-range']) === resumeFrom;
-    if ((statusCode === 416 && resumeFrom > 0) || (statusCode === 206 && !resumed)) {
-      // Our partial file is not a prefix the server will continue: drop it, start over next time.
-      await response.body.dump().catch(() => undefined);
-      await handle.truncate(0);
-      throw new TransientError(`${hostOf(finalUrl)} would not resume at byte ${resumeFrom} (HTTP ${statusCode}); starting over`);
-    }
-    if (statusCode !== 200 && statusCode !== 206) {
-      await response.body.dump().catch(() => undefined);
-      const retryAfterMs = parseRetryAfter(headers['retry-after']);
-      if (isRetryableStatus(statusCode)) throw new TransientError(`HTTP ${statusCode} from ${hostOf(finalUrl)}`, { status: statusCode, retryAfterMs });
-      throw new TransferError(`HTTP ${statusCode} from ${displayUrl(new URL(finalUrl))}`, statusCode);
-    }
-    if (!resumed) resume.validator = strongValidator(headers);
-    const length = lengthOf(headers['content-length']);
-    const expected = length === undefined ? undefined : (resumed ? resumeFrom : 0) + length;
-    const hash = resumed && prefix ? prefix.hash : createHash('sha256');
-    let bytes = resumed ? resumeFrom : 0;
-    try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        writeAt(handle.fd, chunk, bytes, temp);
-        hash.update(chunk);
-        bytes += chunk.length;
-      }
-    } catch (error) {
-      response.body.destroy();
-      await handle.truncate(bytes);
-      if (error instanceof TransferError) throw error;
-      if (isTransientNetworkError(error)) throw new TransientError(`${hostOf(finalUrl)}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
-      throw error;
-    }
-    // A restart can be shorter than what an earlier attempt left behind.
-    await handle.truncate(bytes);
-    if (expected !== undefined && bytes !== expected) {
-      throw new TransientError(`${hostOf(finalUrl)}: body ended at ${bytes} of ${expected} bytes`);
-    }
-    await handle.sync();
-    const type = headers['content-type'];
-    return { contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), finalUrl, bytes, sha256: hash.digest('hex') };
-  } finally {
-    await handle.close();
+  const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
+  const answer = judgeAnswer(response.statusCode, response.headers, { resumeFrom, announced: resume.announced, maxFileSize: context.maxFileSize, finalUrl });
+  if ('refused' in answer) {
+    await response.body.dump().catch(() => undefined);
+    if (answer.restart) await handle.truncate(0);
+    throw answer.refused;
   }
+  if (answer.startAt === 0) {
+    resume.validator = strongValidator(response.headers);
+    await handle.truncate(0);
+  }
+  resume.announced = answer.total;
+  const host = hostOf(finalUrl);
+  const hash = answer.startAt > 0 && prefix ? prefix.hash : createHash('sha256');
+  const bytes = await streamBody(response.body, temp, answer.startAt, hash, host, context);
+  if (answer.endsAt !== undefined && bytes !== answer.endsAt) throw new TransientError(`${host}: body ended at ${bytes} of ${answer.endsAt} bytes`);
+  // A short 206 (its range ends before the total) is a cut: the next attempt asks for the rest.
+  if (answer.total !== undefined && bytes !== answer.total) throw new TransientError(`${host}: answered up to byte ${bytes} of ${answer.total}; asking for the rest`);
+  const head = await readHead(handle, SNIFF_BYTES);
+  const problem = signatureProblem(head, temp.type, host);
+  if (problem !== undefined) throw new TransferError(problem);
+  await handle.sync();
+  return { finalUrl, bytes, sha256: hash.digest('hex'), head };
+}
+
+/**
+ * The body into the temp file from byte `startAt`; returns where the file now ends. Too slow
+ * over a window (--min-rate) is a StallError; past --max-file-size, or a fresh body whose first
+ * bytes are not the media expected, is refused at once rather than after the whole body.
+ */
+async function streamBody(body: Dispatcher.ResponseData['body'], temp: TempFile, startAt: number, hash: Hash, host: string, context: FetchContext): Promise<number> {
+  const limits: RateLimits = { minBytesPerSecond: context.minRate, windowMs: context.timeoutMs };
+  const watch = watchRate(body, limits);
+  let bytes = startAt;
+  let head = Buffer.alloc(0);
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      writeAt(temp.handle.fd, chunk, bytes, temp.path);
+      hash.update(chunk);
+      bytes += chunk.length;
+      watch.add(chunk.length);
+      if (bytes > context.maxFileSize) throw new TransferError(`${host} sent more than --max-file-size ${context.maxFileSize} bytes; refused`);
+      if (startAt === 0 && head.length < SNIFF_BYTES) {
+        head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
+        const problem = head.length === SNIFF_BYTES ? signatureProblem(head, temp.type, host) : undefined;
+        if (problem !== undefined) throw new TransferError(problem);
+      }
+    }
+  } catch (error) {
+    body.destroy();
+    await temp.handle.truncate(bytes);
+    if (error instanceof TransferError) throw error;
+    if (watch.stalled) throw new StallError(stallMessage(`${host}: the body`, limits, bytes - startAt));
+    if (isTransientNetworkError(error)) throw new TransientError(`${host}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
+    throw error;
+  } finally {
+    watch.stop();
+  }
+  // A restart can be shorter than what an earlier attempt left behind.
+  await temp.handle.truncate(bytes);
+  return bytes;
 }
 
 /** GET with redirects followed by hand, so every hop is checked against the allowlist. */
@@ -181,9 +235,13 @@ async function get(
   range: { from: number; validator: string | undefined } | undefined,
   context: FetchContext,
 ): Promise<{ response: Dispatcher.ResponseData; finalUrl: string }> {
-  // If-Range: should the file have changed since the cut, the server sends all of the new one.
-  const headers: Record<string, string> = range ? { range: `bytes=${range.from}-`, ...(range.validator ? { 'if-range': range.validator } : {}) } : {};
-  let current = new URL(url);
+  // identity: the bytes hashed and kept are the file's own. If-Range: should the file have
+  // changed since the cut, the server sends all of the new one.
+  const headers: Record<string, string> = {
+    'accept-encoding': 'identity',
+    ...(range ? { range: `bytes=${range.from}-`, ...(range.validator ? { 'if-range': range.validator } : {}) } : {}),
+  };
+  let current = new URL(withoutUserinfo(url));
   for (let hop = 0; ; hop++) {
     const refusal = refusalOf(current, context.allowHosts);
     if (refusal !== undefined) throw new TransferError(hop === 0 ? refusal : `redirected: ${refusal}`);
@@ -206,16 +264,17 @@ async function get(
     if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
       await response.body.dump().catch(() => undefined);
       if (hop >= MAX_REDIRECTS) throw new TransferError(`too many redirects from ${displayUrl(new URL(url))}`);
-      current = resolveLocation(Array.isArray(location) ? (location[0] ?? '') : location, current);
+      current = resolveLocation(headerValue(location) ?? '', current);
       continue;
     }
     return { response, finalUrl: current.toString() };
   }
 }
 
+/** The redirect target, without user info: it is followed, recorded and printed without it. */
 function resolveLocation(location: string, base: URL): URL {
   try {
-    return new URL(location, base);
+    return new URL(withoutUserinfo(new URL(location, base).toString()));
   } catch {
     throw new TransferError(`${base.host} redirected to an address that is not a URL`);
   }
@@ -231,32 +290,5 @@ function writeAt(fd: number, chunk: Buffer, position: number, temp: string): voi
     for (let offset = 0; offset < chunk.length; ) offset += fs.writeSync(fd, chunk, offset, chunk.length - offset, position + offset);
   } catch (error) {
     throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
-  }
-}
-
-/** A strong ETag (weak ones may not be used with If-Range), else Last-Modified. */
-function strongValidator(headers: Dispatcher.ResponseData['headers']): string | undefined {
-  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
-  const etag = first(headers['etag']);
-  if (etag !== undefined && !etag.startsWith('W/')) return etag;
-  return first(headers['last-modified']);
-}
-
-function lengthOf(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
-function rangeStart(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  const m = value === undefined ? null : /^bytes (\d+)-/.exec(value);
-  return m ? Number(m[1]) : undefined;
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
   }
 }

@@ -43,6 +43,7 @@ export async function downloadItem(plan: DownloadPlan, context: SaveContext, kep
     const saved = await fetchFile(
       {
         mediaKey: key,
+        type: item.media.type,
         sources: plan.sources,
         ext: plan.ext,
         pathFor: (ext) => context.archive.pathFor(key, keptPath ?? context.nameFor(item, ext)),

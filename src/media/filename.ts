@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { STATE_DIR } from '../archive/state.js';
+import { CONTROL_OR_BIDI } from '../output/terminal.js';
 import type { MediaItem } from '../types.js';
 
 export const FILENAME_FIELDS = ['tweet_id', 'n', 'media_key', 'type', 'date', 'username', 'ext'] as const;
@@ -21,6 +23,8 @@ export function checkTemplate(template: string): string | undefined {
   }
   if (/[{}]/.test(template.replace(FIELD, ''))) return 'has an unmatched { or }';
   if (path.isAbsolute(template) || template.split(/[/\\]/).some((part) => part === '..')) return 'must stay inside --out';
+  const first = template.split(/[/\\]/).find((part) => part !== '') ?? '';
+  if (sanitizeComponent(first).toLowerCase() === STATE_DIR) return `renders into ${STATE_DIR}/, the archive's state folder; pick another folder name`;
   return undefined;
 }
 
@@ -46,7 +50,8 @@ export function renderFilename(template: string, item: MediaItem, ext: string): 
 }
 
 export function sanitizeComponent(value: string): string {
-  let safe = value.replace(UNSAFE, '_').replace(/[. ]+$/, '').replace(/^\s+/, '');
+  // Terminal controls and bidi overrides too: a name must read as what it is (`gpj.exe` is not `exe.jpg`).
+  let safe = value.replace(UNSAFE, '_').replace(CONTROL_OR_BIDI, '_').replace(/[. ]+$/, '').replace(/^\s+/, '');
   // A value of only dots or spaces (`..`) must not vanish and take its folder level with it.
   if (safe === '' && value !== '') safe = '_';
   if (WINDOWS_RESERVED.test(safe)) safe = `_${safe}`;

@@ -183,7 +183,8 @@ function httpUrls(values: readonly unknown[], field: string, issues: FieldIssue[
 /** `video_url` as variants: one URL, or a list of variant objects; bad ones are issues. */
 function videoVariants(video: string | unknown[], issues: FieldIssue[]): Variant[] {
   if (typeof video === 'string') {
-    if (HttpUrlSchema.safeParse(video).success) return [toVariant(undefined, contentTypeOf(video), video)];
+    const checked = HttpUrlSchema.safeParse(video);
+    if (checked.success) return [toVariant(undefined, contentTypeOf(checked.data), checked.data)];
     issues.push({ path: 'video_url', message: 'not an http(s) URL' });
     return [];
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutUserinfo } from '../net/http.js';
 import { dateTextProblem, isTweetTime } from './dates.js';
 
 /**
@@ -48,7 +49,8 @@ const MediaKeySchema = z
   .string()
   .regex(/^\d+_\d+$/)
   .refine((key) => !/^\d+_\d+$/.test(key) || (/^\d{1,3}_/.test(key) && isSnowflake(key.slice(key.indexOf('_') + 1))), 'out of range');
-export const HttpUrlSchema = z.string().refine(isHttpUrl, 'not an http(s) URL');
+/** An http(s) URL, its user info (`user:pass@`) dropped: a password is never printed or kept. */
+export const HttpUrlSchema = z.string().refine(isHttpUrl, 'not an http(s) URL').transform(withoutUserinfo);
 /** Sizes, durations, bit rates. */
 const CountSchema = z.number().refine(isCount, 'expected a whole number ≥ 0');
 /** View counts come as numbers or as digit strings. */

@@ -52,3 +52,22 @@ export function displayUrl(url: URL): string {
   copy.password = '';
   return copy.toString();
 }
+
+/**
+ * `url` without its user info (`https://user:pass@host/…` → `https://host/…`), as text. Applied
+ * where URLs enter (payloads, redirects), so a password in a media URL is never printed,
+ * journaled or emitted. Text that is not a URL is returned with anything up to an `@` after
+ * `//` cut out, which is all user info can be.
+ */
+export function withoutUserinfo(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}

@@ -1,5 +1,6 @@
 import type { Ora } from 'ora';
 import { formatBytes, formatDollars, type Progress } from './summary.js';
+import { escapeControls } from './terminal.js';
 
 /**
  * Where people see a run: a spinner on a terminal, a few plain lines in cron logs, nothing
@@ -24,7 +25,7 @@ export async function createReporter(options: ReporterOptions): Promise<Reporter
   const { stream } = options;
   if (options.quiet) return { notice: () => undefined, progress: () => undefined, stop: () => undefined };
   if (!stream.isTTY || options.env['TERM'] === 'dumb') {
-    return { notice: (message) => stream.write(`x-media-dump: ${message}\n`), progress: () => undefined, stop: () => undefined };
+    return { notice: (message) => stream.write(`x-media-dump: ${escapeControls(message)}\n`), progress: () => undefined, stop: () => undefined };
   }
   // https://no-color.org: any non-empty NO_COLOR turns color off; FORCE_COLOR=0 does too.
   const color = !options.env['NO_COLOR'] && options.env['FORCE_COLOR'] !== '0' && options.env['FORCE_COLOR'] !== 'false';
@@ -45,7 +46,7 @@ class SpinnerReporter implements Reporter {
   }
   notice(message: string): void {
     this.spinner.clear();
-    this.stream.write(`x-media-dump: ${message}\n`);
+    this.stream.write(`x-media-dump: ${escapeControls(message)}\n`);
     this.spinner.render();
   }
   progress(p: Progress): void {

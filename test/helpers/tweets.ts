@@ -8,15 +8,31 @@ export interface SyntheticTweet {
   files: Map<string, Buffer>;
 }
 
-/** Deterministic bytes of a given size (distinct per seed). */
-export function bytesFor(seed: string, size: number): Buffer {
+/**
+ * The signatures a file must start with to be taken for what it claims to be: a JPEG's SOI and
+ * APP0 markers; an MP4's leading `ftyp` box (size, `ftyp`, brand `isom`).
+ */
+export const JPEG_START = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
+export const MP4_START = Buffer.from([0x00, 0x00, 0x00, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]);
+
+/**
+ * Deterministic bytes of a given size (distinct per seed); `kind` puts a JPEG or MP4 signature
+ * at the start, as the CDN's real files have.
+ */
+export function bytesFor(seed: string, size: number, kind?: 'jpeg' | 'mp4'): Buffer {
   const out = Buffer.alloc(size);
   let block = createHash('sha256').update(seed).digest();
   for (let i = 0; i < size; i += block.length) {
     block.copy(out, i);
     block = createHash('sha256').update(block).digest();
   }
+  if (kind !== undefined) (kind === 'jpeg' ? JPEG_START : MP4_START).copy(out, 0);
   return out;
+}
+
+/** A small JPEG-signed body whose bytes after the signature are `text` (for hand-made photos). */
+export function jpegOf(text: string): Buffer {
+  return Buffer.concat([JPEG_START, Buffer.from(text)]);
 }
 
 /** Tweet creation date for a snowflake id, in agntdata's format. */
@@ -35,7 +51,7 @@ export function photoTweet(tweetId: string, photos = 1, size = 2048, userId = '9
   const media = Array.from({ length: photos }, (_, i) => {
     const mediaId = (BigInt(tweetId) - 1000n + BigInt(i)).toString();
     const name = `P${mediaId}`;
-    files.set(`pbs.twimg.com/media/${name}.jpg`, bytesFor(name, size));
+    files.set(`pbs.twimg.com/media/${name}.jpg`, bytesFor(name, size, 'jpeg'));
     return {
       id_str: mediaId,
       media_key: `3_${mediaId}`,
@@ -54,7 +70,7 @@ export function videoTweet(tweetId: string, size = 4096, userId = '96479162'): S
   const mediaId = (BigInt(tweetId) - 1000n).toString();
   const base = `https://video.twimg.com/ext_tw_video/${mediaId}/pu`;
   const best = `ext_tw_video/${mediaId}/pu/vid/1280x720/best.mp4`;
-  const files = new Map([[`video.twimg.com/${best}`, bytesFor(best, size)]]);
+  const files = new Map([[`video.twimg.com/${best}`, bytesFor(best, size, 'mp4')]]);
   const media = [
     {
       id_str: mediaId,
