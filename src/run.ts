@@ -1,10 +1,11 @@
 import { ApiClient } from './api/client.js';
 import { pages } from './api/pager.js';
-import type { Archive } from './archive/state.js';
+import { STATE_DIR, type Archive } from './archive/state.js';
 import type { Config } from './config.js';
 import { ApiAuthError, ApiCreditsError, ArchiveWriteError, NotFoundError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
 import type { SaveContext } from './download/save.js';
+import { SafeFolders } from './archive/files.js';
 import { ItemHandler } from './items.js';
 import { renderFilename } from './media/filename.js';
 import { normalizeTweet, tweetFacts } from './media/normalize.js';
@@ -90,7 +91,7 @@ class Run {
     this.queue = new DownloadQueue(config.concurrency, hooks.signal);
     const save: SaveContext = {
       archive,
-      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out },
+      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out, folders: new SafeFolders(config.out, STATE_DIR) },
       nameFor: (item, ext) => renderFilename(config.filename, item, ext),
       dryRun: config.dryRun,
       onRateLimited: (error) => (this.rateLimited ??= error),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isIntact } from './archive/files.js';
+import { isIntact, SafeFolders } from './archive/files.js';
+import { STATE_DIR } from './archive/state.js';
 import { DownloadQueue } from './download/queue.js';
 import { downloadItem, type SaveContext } from './download/save.js';
 import { planItem } from './media/plan.js';
@@ -55,6 +56,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
       retry: session.retry,
       tmpDir: archive.tmpDir,
       out: options.out,
+      folders: new SafeFolders(options.out, STATE_DIR),
     },
     // Repairs go back to the path the file already has.
     nameFor: (item, ext) => `${item.media.media_key}.${ext}`,

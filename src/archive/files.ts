@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { UnsafePathError } from '../errors.js';
 import type { ArchivedFile } from '../types.js';
 
@@ -54,28 +55,44 @@ export function disambiguate(relPath: string, mediaKey: string): string {
 const CREATE_EXCLUSIVE = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
 /**
- * A new, empty file at `file`, opened for reading and writing. Whatever was at that name (a file
- * a killed run left, or a planted link) is unlinked first; unlinking a link never touches what it
- * points to. Should something appear again in between, the create fails rather than follow it.
+ * A new, empty file at `file`, opened for reading and writing. Whatever is found at that name (a
+ * file a killed run left, or a planted link) is unlinked and the create tried once more;
+ * unlinking a link never touches what it points to, and the create never follows one.
  */
-export async function createExclusive(file: string): Promise<fs.promises.FileHandle> {
-  await fs.promises.rm(file, { force: true });
-  return fs.promises.open(file, CREATE_EXCLUSIVE, 0o644);
+/*
+ * The temp file is a plain descriptor, and its metadata calls (open, stat, truncate, rename,
+ * utimes, close) are synchronous: each takes microseconds on a local disk, where going through
+ * the thread pool would cost two hand-offs apiece, per file (bench/README.md, first-run
+ * throughput). Reading and fsync, which can take long, stay asynchronous.
+ */
+const readAsync = promisify(fs.read);
+const writeAsync = promisify(fs.write);
+export const fsyncAsync = promisify(fs.fsync);
+
+export function createExclusive(file: string): number {
+  try {
+    return fs.openSync(file, CREATE_EXCLUSIVE, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  fs.rmSync(file, { force: true });
+  return fs.openSync(file, CREATE_EXCLUSIVE, 0o644);
 }
 
 /** The open file is still the one at `file` (nobody swapped the name for a link or another file). */
-export async function isSameFile(handle: fs.promises.FileHandle, file: string): Promise<boolean> {
-  const [open, named] = await Promise.all([handle.stat(), fs.promises.lstat(file).catch(() => undefined)]);
+export function isSameFile(fd: number, file: string): boolean {
+  const open = fs.fstatSync(fd);
+  const named = fs.lstatSync(file, { throwIfNoEntry: false });
   return named !== undefined && named.isFile() && named.ino === open.ino && named.dev === open.dev;
 }
 
 /** Size and sha256 state of an open file's bytes, read through its descriptor (never by name). */
-export async function hashHandle(handle: fs.promises.FileHandle): Promise<{ bytes: number; hash: Hash }> {
+export async function hashHandle(fd: number): Promise<{ bytes: number; hash: Hash }> {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(1 << 20);
   let bytes = 0;
   for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, bytes);
+    const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, bytes);
     if (bytesRead === 0) return { bytes, hash };
     hash.update(buffer.subarray(0, bytesRead));
     bytes += bytesRead;
@@ -83,49 +100,92 @@ export async function hashHandle(handle: fs.promises.FileHandle): Promise<{ byte
 }
 
 /** The first `length` bytes of an open file (fewer if it is shorter). */
-export async function readHead(handle: fs.promises.FileHandle, length: number): Promise<Buffer> {
+export function readHead(fd: number, length: number): Buffer {
   const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, 0);
+  const bytesRead = fs.readSync(fd, buffer, 0, length, 0);
   return buffer.subarray(0, bytesRead);
 }
 
 /**
- * The absolute path to write `relPath` (a `/`-separated path relative to --out) at, after making
- * its folders one at a time: each must be a real folder (a symbolic link is refused, not
- * followed), and the last one's real path must lie inside the real --out. `stateDir` (the
- * archive's own folder) is never a media folder. Throws UnsafePathError.
+ * Where files may be written inside --out, checked once per folder per run: each folder on a
+ * file's path is made one level at a time and must be a real folder (a symbolic link is refused,
+ * not followed), and its real path must lie inside the real --out. `stateDir` (the archive's own
+ * folder) is never a media folder. Throws UnsafePathError. A folder swapped for a link after it
+ * was checked is the same race a check just before each write would have; see README.md.
  */
-export async function prepareTarget(out: string, relPath: string, stateDir: string): Promise<string> {
-  const parts = relPath.split('/');
-  const name = parts.pop() ?? '';
-  if (name === '' || parts.some((part) => part === '' || part === '.' || part === '..') || name === '.' || name === '..') {
-    throw new UnsafePathError(`refusing to write ${relPath}: not a plain path inside --out`);
+export class SafeFolders {
+  private realOut: Promise<string> | undefined;
+  private readonly checked = new Map<string, Promise<string>>();
+  private readonly inside = new Map<string, Promise<boolean>>();
+
+  constructor(
+    readonly out: string,
+    private readonly stateDir: string,
+  ) {}
+
+  /** The absolute path to write `relPath` (`/`-separated, relative to --out) at. */
+  async target(relPath: string): Promise<string> {
+    const parts = relPath.split('/');
+    const name = parts.pop() ?? '';
+    if (name === '' || parts.some((part) => part === '' || part === '.' || part === '..') || name === '.' || name === '..') {
+      throw new UnsafePathError(`refusing to write ${relPath}: not a plain path inside --out`);
+    }
+    if ((parts[0] ?? name).toLowerCase() === this.stateDir.toLowerCase()) throw new UnsafePathError(`refusing to write ${relPath}: that is the archive's state folder`);
+    try {
+      return path.join(await this.folder(parts), name);
+    } catch (error) {
+      // The folder's check is shared by every file in it: each says which file it refused.
+      if (error instanceof UnsafePathError) throw new UnsafePathError(`refusing to write ${relPath}: ${error.message}`);
+      throw error;
+    }
   }
-  if ((parts[0] ?? name).toLowerCase() === stateDir.toLowerCase()) throw new UnsafePathError(`refusing to write ${relPath}: that is the archive's state folder`);
-  const realOut = await fs.promises.realpath(out);
-  let dir = realOut;
-  for (const part of parts) {
-    dir = path.join(dir, part);
+
+  /** `dir` (absolute) is a real folder whose real path lies inside the real --out (asked once per run). */
+  isInside(dir: string): Promise<boolean> {
+    let known = this.inside.get(dir);
+    if (known === undefined) {
+      known = (async () => {
+        if (!(await fs.promises.lstat(dir)).isDirectory()) return false;
+        const [realOut, real] = await Promise.all([this.root(), fs.promises.realpath(dir)]);
+        return real.startsWith(realOut + path.sep);
+      })().catch(() => false);
+      this.inside.set(dir, known);
+    }
+    return known;
+  }
+
+  private root(): Promise<string> {
+    this.realOut ??= fs.promises.realpath(this.out);
+    return this.realOut;
+  }
+
+  /** The real path of the folder `parts` names, made and checked the first time it is asked for. */
+  private folder(parts: readonly string[]): Promise<string> {
+    if (parts.length === 0) return this.root();
+    const key = parts.join('/');
+    let known = this.checked.get(key);
+    if (known === undefined) {
+      known = this.check(parts);
+      this.checked.set(key, known);
+      // A failure is not remembered: the next file tries again (and says why again).
+      known.catch(() => this.checked.delete(key));
+    }
+    return known;
+  }
+
+  private async check(parts: readonly string[]): Promise<string> {
+    const parent = await this.folder(parts.slice(0, -1));
+    const realOut = await this.root();
+    const dir = path.join(parent, parts[parts.length - 1] ?? '');
     await fs.promises.mkdir(dir).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     });
     const stat = await fs.promises.lstat(dir);
-    if (stat.isSymbolicLink()) throw new UnsafePathError(`refusing to write ${relPath}: ${path.relative(realOut, dir)} is a symbolic link, which is never followed`);
-    if (!stat.isDirectory()) throw new UnsafePathError(`refusing to write ${relPath}: ${path.relative(realOut, dir)} is not a folder`);
-  }
-  const real = await fs.promises.realpath(dir);
-  if (real !== realOut && !real.startsWith(realOut + path.sep)) throw new UnsafePathError(`refusing to write ${relPath}: its folder is outside --out`);
-  return path.join(real, name);
-}
-
-/** `dir` is a real folder (not a link) whose real path lies inside the real `out`. */
-export async function isFolderInside(out: string, dir: string): Promise<boolean> {
-  try {
-    if (!(await fs.promises.lstat(dir)).isDirectory()) return false;
-    const [realOut, real] = await Promise.all([fs.promises.realpath(out), fs.promises.realpath(dir)]);
-    return real.startsWith(realOut + path.sep);
-  } catch {
-    return false;
+    if (stat.isSymbolicLink()) throw new UnsafePathError(`${path.relative(realOut, dir)} is a symbolic link, which is never followed`);
+    if (!stat.isDirectory()) throw new UnsafePathError(`${path.relative(realOut, dir)} is not a folder`);
+    const real = await fs.promises.realpath(dir);
+    if (!real.startsWith(realOut + path.sep)) throw new UnsafePathError('its folder is outside --out');
+    return real;
   }
 }
 
@@ -135,33 +195,35 @@ export async function isFolderInside(out: string, dir: string): Promise<boolean>
  * beside the target instead, re-hashing as it goes, fsync, and rename that: the target still
  * appears whole or not at all.
  */
-export async function moveIntoPlace(handle: fs.promises.FileHandle, temp: string, target: string, sha256: string): Promise<void> {
+export async function moveIntoPlace(fd: number, temp: string, target: string, sha256: string): Promise<void> {
   try {
-    await fs.promises.rename(temp, target);
+    fs.renameSync(temp, target);
     return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
   }
   const beside = path.join(path.dirname(target), `.${path.basename(target)}.x-media-dump-${process.pid}.part`);
-  const copy = await createExclusive(beside);
+  const copy = createExclusive(beside);
+  let open = true;
   try {
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(1 << 20);
     for (let at = 0; ; ) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+      const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, at);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       hash.update(chunk);
-      for (let done = 0; done < bytesRead; ) done += (await copy.write(chunk, done, bytesRead - done, at + done)).bytesWritten;
+      for (let done = 0; done < bytesRead; ) done += (await writeAsync(copy, chunk, done, bytesRead - done, at + done)).bytesWritten;
       at += bytesRead;
     }
     if (hash.digest('hex') !== sha256) throw new Error(`the copy to ${target} does not match what was downloaded`);
-    await copy.sync();
-    await copy.close();
-    await fs.promises.rename(beside, target);
+    await fsyncAsync(copy);
+    fs.closeSync(copy);
+    open = false;
+    fs.renameSync(beside, target);
   } catch (error) {
-    await copy.close().catch(() => undefined);
-    await fs.promises.rm(beside, { force: true });
+    if (open) fs.closeSync(copy);
+    fs.rmSync(beside, { force: true });
     throw error;
   }
   await fs.promises.rm(temp, { force: true });

@@ -54,6 +54,8 @@ export class Archive {
   private readonly journal: JournalFile;
   private snapshotAt = 0;
   private snapshotFrom = SNAPSHOT_FROM_BYTES;
+  /** Opened with the lock held: only then may it write (a reader never touches the files). */
+  private writable = false;
   private compactOnClose = false;
   /** Paths handed out this run whose files are not journaled yet. */
   private readonly claims = new Map<string, number>();
@@ -86,6 +88,7 @@ export class Archive {
     const dir = path.join(out, STATE_DIR);
     const archive = new Archive(out, dir, emptyState());
     archive.snapshotFrom = snapshotFrom;
+    archive.writable = writable;
     archive.load();
     if (writable) archive.prepareForWriting();
     return archive;
@@ -278,6 +281,7 @@ export class Archive {
   close(): void {
     try {
       // Both only save work for later opens: a full disk here costs nothing now, so it is let be.
+      if (!this.writable) return;
       if (this.compactOnClose || this.deadOutweighLive()) this.compactNow();
       else if (this.journal.size >= this.snapshotFrom && (this.journal.size - this.snapshotAt > SNAPSHOT_TAIL_BYTES || this.snapshotAt === 0)) this.saveSnapshot();
     } catch {

@@ -2,8 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
-import { STATE_DIR } from '../archive/state.js';
-import { createExclusive, hashHandle, isFolderInside, isSameFile, moveIntoPlace, prepareTarget, readHead } from '../archive/files.js';
+import { createExclusive, fsyncAsync, hashHandle, isSameFile, moveIntoPlace, readHead, type SafeFolders } from '../archive/files.js';
 import { StallError, TransferError, TransientError, UnsafePathError } from '../errors.js';
 import { displayUrl, refusalOf, withoutUserinfo } from '../net/http.js';
 import { STALL_RETRIES, stallMessage, watchRate, type RateLimits } from '../net/rate.js';
@@ -29,6 +28,8 @@ export interface FetchContext {
   retry: RetryContext;
   tmpDir: string;
   out: string;
+  /** Where in --out files may go (each folder checked once per run). */
+  folders: SafeFolders;
 }
 
 export interface FileRequest {
@@ -85,19 +86,23 @@ export async function fetchFile(file: FileRequest, context: FetchContext): Promi
 
 async function fetchSource(file: FileRequest, source: FileSource, context: FetchContext): Promise<SavedFile> {
   const temp = path.join(context.tmpDir, `${file.mediaKey.replace(/[^\w-]/g, '_')}.part`);
-  if (!(await isFolderInside(context.out, context.tmpDir))) throw new TransferError(`refusing to write in ${context.tmpDir}: it is not a real folder inside --out`);
+  if (!(await context.folders.isInside(context.tmpDir))) throw new TransferError(`refusing to write in ${context.tmpDir}: it is not a real folder inside --out`);
   // Created before the request, so the body is read the moment it arrives: when the connection
   // then fails, undici discards what it still holds, and that would have to be fetched again.
   // Exclusively, never through a link, and kept open across attempts: nothing reopens it by name.
-  const handle = await createExclusive(temp).catch((error: unknown) => {
-    throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
-  });
+  let fd: number;
   try {
-    const resume: ResumeState = { validator: undefined, announced: undefined };
+    fd = createExclusive(temp);
+  } catch (error) {
+    throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
+  }
+  let moved = false;
+  try {
+    const resume: ResumeState = { validator: undefined, announced: undefined, written: 0 };
     let stalls = 0;
     const done = await withRetries(`download ${file.mediaKey}`, context.retry, async (n) => {
       try {
-        return await transfer(source.url, { handle, path: temp, type: file.type }, n > 0, resume, context);
+        return await transfer(source.url, { fd, path: temp, type: file.type }, n > 0, resume, context);
       } catch (error) {
         // A server that trickles rarely recovers: one more try, not --retries more windows.
         if (error instanceof StallError && ++stalls > Math.min(STALL_RETRIES, context.retry.retries)) {
@@ -109,26 +114,27 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Fetch
     const relPath = file.pathFor(file.ext ?? extensionOf(done.head) ?? 'bin');
     const target = await placeFor(relPath, context);
     // The name must still be our file: a link put in its place is never renamed into --out.
-    if (!(await isSameFile(handle, temp))) throw new TransferError(`the temp file ${temp} was replaced while downloading; nothing kept`);
-    await moveIntoPlace(handle, temp, target, done.sha256).catch((error: unknown) => {
+    if (!isSameFile(fd, temp)) throw new TransferError(`the temp file ${temp} was replaced while downloading; nothing kept`);
+    await moveIntoPlace(fd, temp, target, done.sha256).catch((error: unknown) => {
       throw new TransferError(`cannot write ${relPath}: ${networkMessage(error)}`);
     });
+    moved = true;
     // lutimes: should the name be swapped for a link after the rename, no other file is touched.
-    if (file.mtime) await fs.promises.lutimes(target, file.mtime, file.mtime);
+    if (file.mtime) fs.lutimesSync(target, file.mtime, file.mtime);
     // The file's bytes were fsynced before the rename; the folder is not (see bench/README.md): the
     // journal row that follows is not fsynced either, and after a power loss that forgot the
     // rename, the next run sees the file missing and fetches it again.
     return { path: relPath, bytes: done.bytes, sha256: done.sha256, source_url: done.finalUrl, quality: source.quality, upgradable: false };
   } finally {
-    await handle.close().catch(() => undefined);
-    await fs.promises.rm(temp, { force: true });
+    fs.closeSync(fd);
+    if (!moved) fs.rmSync(temp, { force: true });
   }
 }
 
 /** The absolute path for `relPath`, its folders made and checked; a refusal is the item's failure. */
 async function placeFor(relPath: string, context: FetchContext): Promise<string> {
   try {
-    return await prepareTarget(context.out, relPath, STATE_DIR);
+    return await context.folders.target(relPath);
   } catch (error) {
     if (error instanceof UnsafePathError) throw new TransferError(error.message);
     throw new TransferError(`cannot write ${relPath}: ${networkMessage(error)}`);
@@ -139,10 +145,12 @@ async function placeFor(relPath: string, context: FetchContext): Promise<string>
 interface ResumeState {
   validator: string | undefined;
   announced: number | undefined;
+  /** The most bytes the temp file has held: past them it is known to be empty. */
+  written: number;
 }
 
 interface TempFile {
-  handle: fs.promises.FileHandle;
+  fd: number;
   path: string;
   type: MediaType;
 }
@@ -162,32 +170,29 @@ interface Transferred {
  * read, and a cut trims the file to exactly what was read.
  */
 async function transfer(url: string, temp: TempFile, retrying: boolean, resume: ResumeState, context: FetchContext): Promise<Transferred> {
-  const { handle } = temp;
-  const partial = retrying ? await hashHandle(handle) : undefined;
+  const { fd } = temp;
+  const partial = retrying ? await hashHandle(fd) : undefined;
   const prefix = partial && partial.bytes > 0 ? partial : undefined;
   const resumeFrom = prefix?.bytes ?? 0;
   const { response, finalUrl } = await get(url, resumeFrom > 0 ? { from: resumeFrom, validator: resume.validator } : undefined, context);
   const answer = judgeAnswer(response.statusCode, response.headers, { resumeFrom, announced: resume.announced, maxFileSize: context.maxFileSize, finalUrl });
   if ('refused' in answer) {
     await response.body.dump().catch(() => undefined);
-    if (answer.restart) await handle.truncate(0);
+    if (answer.restart) fs.ftruncateSync(fd, 0);
     throw answer.refused;
   }
-  if (answer.startAt === 0) {
-    resume.validator = strongValidator(response.headers);
-    await handle.truncate(0);
-  }
+  if (answer.startAt === 0) resume.validator = strongValidator(response.headers);
   resume.announced = answer.total;
   const host = hostOf(finalUrl);
   const hash = answer.startAt > 0 && prefix ? prefix.hash : createHash('sha256');
-  const bytes = await streamBody(response.body, temp, answer.startAt, hash, host, context);
+  const { bytes, head: streamedHead } = await streamBody(response.body, temp, answer.startAt, hash, host, context, resume);
   if (answer.endsAt !== undefined && bytes !== answer.endsAt) throw new TransientError(`${host}: body ended at ${bytes} of ${answer.endsAt} bytes`);
   // A short 206 (its range ends before the total) is a cut: the next attempt asks for the rest.
   if (answer.total !== undefined && bytes !== answer.total) throw new TransientError(`${host}: answered up to byte ${bytes} of ${answer.total}; asking for the rest`);
-  const head = await readHead(handle, SNIFF_BYTES);
+  const head = answer.startAt === 0 ? streamedHead : readHead(fd, SNIFF_BYTES);
   const problem = signatureProblem(head, temp.type, host);
   if (problem !== undefined) throw new TransferError(problem);
-  await handle.sync();
+  await fsyncAsync(fd);
   return { finalUrl, bytes, sha256: hash.digest('hex'), head };
 }
 
@@ -196,14 +201,22 @@ async function transfer(url: string, temp: TempFile, retrying: boolean, resume: 
  * over a window (--min-rate) is a StallError; past --max-file-size, or a fresh body whose first
  * bytes are not the media expected, is refused at once rather than after the whole body.
  */
-async function streamBody(body: Dispatcher.ResponseData['body'], temp: TempFile, startAt: number, hash: Hash, host: string, context: FetchContext): Promise<number> {
+async function streamBody(
+  body: Dispatcher.ResponseData['body'],
+  temp: TempFile,
+  startAt: number,
+  hash: Hash,
+  host: string,
+  context: FetchContext,
+  resume: ResumeState,
+): Promise<{ bytes: number; head: Buffer }> {
   const limits: RateLimits = { minBytesPerSecond: context.minRate, windowMs: context.timeoutMs };
   const watch = watchRate(body, limits);
   let bytes = startAt;
   let head = Buffer.alloc(0);
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      writeAt(temp.handle.fd, chunk, bytes, temp.path);
+      writeAt(temp.fd, chunk, bytes, temp.path);
       hash.update(chunk);
       bytes += chunk.length;
       watch.add(chunk.length);
@@ -216,7 +229,8 @@ async function streamBody(body: Dispatcher.ResponseData['body'], temp: TempFile,
     }
   } catch (error) {
     body.destroy();
-    await temp.handle.truncate(bytes);
+    resume.written = Math.max(resume.written, bytes);
+    fs.ftruncateSync(temp.fd, bytes);
     if (error instanceof TransferError) throw error;
     if (watch.stalled) throw new StallError(stallMessage(`${host}: the body`, limits, bytes - startAt));
     if (isTransientNetworkError(error)) throw new TransientError(`${host}: transfer cut after ${bytes} bytes (${networkMessage(error)})`);
@@ -225,8 +239,9 @@ async function streamBody(body: Dispatcher.ResponseData['body'], temp: TempFile,
     watch.stop();
   }
   // A restart can be shorter than what an earlier attempt left behind.
-  await temp.handle.truncate(bytes);
-  return bytes;
+  if (resume.written > bytes) fs.ftruncateSync(temp.fd, bytes);
+  resume.written = bytes;
+  return { bytes, head };
 }
 
 /** GET with redirects followed by hand, so every hop is checked against the allowlist. */
