@@ -60,23 +60,25 @@ const CREATE_EXCLUSIVE = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constan
  * unlinking a link never touches what it points to, and the create never follows one.
  */
 /*
- * The temp file is a plain descriptor, and its metadata calls (open, stat, truncate, rename,
- * utimes, close) are synchronous: each takes microseconds on a local disk, where going through
- * the thread pool would cost two hand-offs apiece, per file (bench/README.md, first-run
- * throughput). Reading and fsync, which can take long, stay asynchronous.
+ * The temp file is a plain descriptor, and its quick calls (stat, truncate, close) are
+ * synchronous: each takes microseconds, where going through the thread pool would cost two
+ * hand-offs apiece, per file (bench/README.md, first-run throughput). Creating, renaming,
+ * reading and fsync wait on the file system's journal, which other files' fsyncs hold: those
+ * stay asynchronous.
  */
+const openAsync = promisify(fs.open);
 const readAsync = promisify(fs.read);
 const writeAsync = promisify(fs.write);
 export const fsyncAsync = promisify(fs.fsync);
 
-export function createExclusive(file: string): number {
+export async function createExclusive(file: string): Promise<number> {
   try {
-    return fs.openSync(file, CREATE_EXCLUSIVE, 0o644);
+    return await openAsync(file, CREATE_EXCLUSIVE, 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   fs.rmSync(file, { force: true });
-  return fs.openSync(file, CREATE_EXCLUSIVE, 0o644);
+  return openAsync(file, CREATE_EXCLUSIVE, 0o644);
 }
 
 /** The open file is still the one at `file` (nobody swapped the name for a link or another file). */
@@ -197,13 +199,13 @@ export class SafeFolders {
  */
 export async function moveIntoPlace(fd: number, temp: string, target: string, sha256: string): Promise<void> {
   try {
-    fs.renameSync(temp, target);
+    await fs.promises.rename(temp, target);
     return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
   }
   const beside = path.join(path.dirname(target), `.${path.basename(target)}.x-media-dump-${process.pid}.part`);
-  const copy = createExclusive(beside);
+  const copy = await createExclusive(beside);
   let open = true;
   try {
     const hash = createHash('sha256');

@@ -90,12 +90,9 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Fetch
   // Created before the request, so the body is read the moment it arrives: when the connection
   // then fails, undici discards what it still holds, and that would have to be fetched again.
   // Exclusively, never through a link, and kept open across attempts: nothing reopens it by name.
-  let fd: number;
-  try {
-    fd = createExclusive(temp);
-  } catch (error) {
+  const fd = await createExclusive(temp).catch((error: unknown) => {
     throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
-  }
+  });
   let moved = false;
   try {
     const resume: ResumeState = { validator: undefined, announced: undefined, written: 0 };
@@ -120,7 +117,7 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Fetch
     });
     moved = true;
     // lutimes: should the name be swapped for a link after the rename, no other file is touched.
-    if (file.mtime) fs.lutimesSync(target, file.mtime, file.mtime);
+    if (file.mtime) await fs.promises.lutimes(target, file.mtime, file.mtime);
     // The file's bytes were fsynced before the rename; the folder is not (see bench/README.md): the
     // journal row that follows is not fsynced either, and after a power loss that forgot the
     // rename, the next run sees the file missing and fetches it again.
