@@ -3,14 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ArchivedFile, MediaItem, ScanState } from '../types.js';
 import { compact } from './compact.js';
-import { FORMAT, parseLine, type Entry } from './entries.js';
+import { FORMAT, type Entry } from './entries.js';
 import { disambiguate } from './files.js';
-import { HANDLED, HAS_FILE, HAS_ITEM, MediaIndex, UPGRADABLE } from './index.js';
-import { JournalFile } from './journal.js';
+import { HANDLED, HAS_FILE, MediaIndex } from './index.js';
 import { PathTable } from './paths.js';
-import { Applier, replay, type ArchiveState, type Damage, type Hole } from './replay.js';
-import { restoreArchive, snapshotArchive } from './snapshot.js';
-import { TweetStore, TWEETS_FILE, type StoredPage } from './tweets.js';
+import { ArchiveReader, STATE_DIR } from './reader.js';
+import { Applier, type ArchiveState, type Hole } from './replay.js';
+import { snapshotArchive } from './snapshot.js';
 
 /**
  * The archive's memory, in `<out>/.x-media-dump/`: an append-only journal of JSON lines (what
@@ -21,8 +20,7 @@ import { TweetStore, TWEETS_FILE, type StoredPage } from './tweets.js';
  * entries outweigh the live ones. README.md ("Where state lives") gives the crash-safety argument.
  */
 
-export const STATE_DIR = '.x-media-dump';
-export const JOURNAL = 'journal.jsonl';
+export { STATE_DIR };
 /** The snapshot is rewritten once the journal past it is this long (an idle run adds ~1 KB). */
 const SNAPSHOT_TAIL_BYTES = 4 << 20;
 /** Below this a journal replays in milliseconds: no snapshot is worth a file. */
@@ -42,45 +40,14 @@ export interface PageRecord {
   scan: ScanState;
 }
 
-/** What opening found wrong with the journal, and what was done about it. */
-export interface OpenReport extends Damage {
-  /** Where the damaged journal was copied before anything was rewritten. */
-  copy: string | undefined;
-}
-
-export class Archive {
-  readonly tweets: TweetStore;
-  report: OpenReport = { unreadable: [], torn: undefined, unterminated: false, holes: [], copy: undefined };
-  private readonly journal: JournalFile;
-  private snapshotAt = 0;
+/** An archive open for writing, while the run holds its lock (reading comes from ArchiveReader). */
+export class Archive extends ArchiveReader {
   private snapshotFrom = SNAPSHOT_FROM_BYTES;
   /** Opened with the lock held: only then may it write (a reader never touches the files). */
   private writable = false;
   private compactOnClose = false;
   /** Paths handed out this run whose files are not journaled yet. */
   private readonly claims = new Map<string, number>();
-  private cached: { offset: number; entries: Entry[] } | undefined;
-
-  private constructor(
-    readonly out: string,
-    readonly dir: string,
-    private state: ArchiveState,
-  ) {
-    this.journal = new JournalFile(path.join(dir, JOURNAL));
-    this.tweets = new TweetStore(path.join(dir, TWEETS_FILE));
-  }
-
-  get tmpDir(): string {
-    return path.join(this.dir, 'tmp');
-  }
-
-  get handles(): ReadonlyMap<string, string> {
-    return this.state.handles;
-  }
-
-  get accounts(): ReadonlyMap<string, string> {
-    return this.state.accounts;
-  }
 
   /** Read the snapshot and the journal after it; with `writable` (lock held), also tidy up. */
   /** `snapshotFrom`: the journal size from which a snapshot is kept (tests lower it). */
@@ -94,78 +61,6 @@ export class Archive {
     return archive;
   }
 
-  // ── lookups ──────────────────────────────────────────────────────────────────────────────
-
-  hasItem(mediaKey: string): boolean {
-    const slot = this.state.index.find(mediaKey);
-    return slot >= 0 && (this.state.index.flags(slot) & HAS_ITEM) !== 0;
-  }
-
-  itemOf(mediaKey: string): MediaItem | undefined {
-    const slot = this.state.index.find(mediaKey);
-    const offset = slot < 0 ? -1 : this.state.index.itemAt(slot);
-    const entry = offset < 0 ? undefined : this.entriesAt(offset).find((e) => e.k === 'item' && e.item.media.media_key === mediaKey);
-    return entry?.k === 'item' ? entry.item : undefined;
-  }
-
-  fileOf(mediaKey: string): ArchivedFile | undefined {
-    const slot = this.state.index.find(mediaKey);
-    const offset = slot < 0 ? -1 : this.state.index.fileAt(slot);
-    const entry = offset < 0 ? undefined : this.entriesAt(offset).find((e) => e.k === 'file' && e.file.media_key === mediaKey);
-    return entry?.k === 'file' ? entry.file : undefined;
-  }
-
-  /** Items with no file yet, or with one saved from a fallback size, in the order found. */
-  *pending(): Generator<MediaItem> {
-    const { index } = this.state;
-    const due: number[] = [];
-    for (const slot of index.slots()) {
-      const flags = index.flags(slot);
-      if ((flags & HAS_ITEM) !== 0 && ((flags & HAS_FILE) === 0 || (flags & UPGRADABLE) !== 0)) due.push(slot);
-    }
-    due.sort((a, b) => index.itemAt(a) - index.itemAt(b));
-    for (const slot of due) {
-      const item = this.itemOf(index.keyOf(slot));
-      if (item) yield item;
-    }
-  }
-
-  /** Every item the archive knows, in the order found, with its file if it has one (`export`). */
-  *records(): Generator<{ item: MediaItem; file: ArchivedFile | undefined }> {
-    const { index } = this.state;
-    for (const { entry, offset } of this.liveEntries()) {
-      if (entry.k !== 'item') continue;
-      const slot = index.find(entry.item.media.media_key);
-      if (index.itemAt(slot) === offset) yield { item: entry.item, file: this.fileOf(entry.item.media.media_key) };
-    }
-  }
-
-  /** Every archived file, in the order saved (`verify`). */
-  *files(): Generator<ArchivedFile> {
-    const { index } = this.state;
-    for (const { entry, offset } of this.liveEntries()) {
-      if (entry.k === 'file' && index.fileAt(index.find(entry.file.media_key)) === offset) yield entry.file;
-    }
-  }
-
-  /** How many items and files the archive holds. */
-  counts(): { items: number; files: number } {
-    const { index } = this.state;
-    let items = 0;
-    let files = 0;
-    for (const slot of index.slots()) {
-      const flags = index.flags(slot);
-      if (flags & HAS_ITEM) items += 1;
-      if (flags & HAS_FILE) files += 1;
-    }
-    return { items, files };
-  }
-
-  scanOf(userId: string): ScanState {
-    const scan = this.state.scans.get(userId);
-    return scan ? structuredClone(scan) : { gaps: [], complete: false, pages: 0 };
-  }
-
   /** Whether this run has handled the item already (`markHandled`). */
   isHandled(mediaKey: string): boolean {
     const slot = this.state.index.find(mediaKey);
@@ -174,12 +69,6 @@ export class Archive {
 
   markHandled(mediaKey: string): void {
     this.state.index.setFlags(this.state.index.slot(mediaKey), HANDLED);
-  }
-
-  /** The tweets stored for the pages a hole lost, if the store still has them. */
-  storedPages(hole: Hole): StoredPage[] {
-    const pages = this.tweets.read(hole.tweetsFrom, hole.tweetsTo ?? this.tweets.size);
-    return pages.filter((p) => p.user_id === hole.user_id && p.seq >= hole.from && p.seq <= hole.to);
   }
 
   // ── changes: each one line in the journal ─────────────────────────────────────────────────
@@ -278,7 +167,7 @@ export class Archive {
     this.cached = undefined;
   }
 
-  close(): void {
+  override close(): void {
     try {
       // Both only save work for later opens: a full disk here costs nothing now, so it is let be.
       if (!this.writable) return;
@@ -287,8 +176,7 @@ export class Archive {
     } catch {
       // The journal as it was is intact; the next open replays more of it.
     } finally {
-      this.journal.close();
-      this.tweets.close();
+      super.close();
     }
   }
 
@@ -299,28 +187,6 @@ export class Archive {
     const offset = this.journal.append(JSON.stringify(line));
     const applier = new Applier(this.state, this.journal, this.out, { unreadable: [], torn: undefined, unterminated: false, holes: [] });
     applier.line(entries, offset);
-  }
-
-  private entriesAt(offset: number): Entry[] {
-    if (this.cached?.offset !== offset) this.cached = { offset, entries: parseLine(this.journal.lineAt(offset)) ?? [] };
-    return this.cached.entries;
-  }
-
-  private *liveEntries(): Generator<{ entry: Entry; offset: number }> {
-    for (const line of this.journal.lines()) {
-      if (!line.complete) return;
-      for (const entry of parseLine(line.text) ?? []) yield { entry, offset: line.offset };
-    }
-  }
-
-  private load(): void {
-    const restored = restoreArchive(this.dir, this.journal);
-    if (restored) {
-      this.state = restored.state;
-      this.snapshotAt = restored.journalBytes;
-    }
-    const damage = replay(this.state, this.journal, this.snapshotAt, this.out);
-    this.report = { ...damage, copy: undefined };
   }
 
   private prepareForWriting(): void {

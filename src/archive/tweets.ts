@@ -109,3 +109,71 @@ export class TweetStore {
     this.fd = undefined;
   }
 }
+
+/**
+ * Every tweet the store holds, each once: pages read newest first (a head page fetched again
+ * every night carries the freshest counts), and a tweet already given skipped. Flat in memory:
+ * the pages are read one at a time, and the ids given are kept as 64-bit halves in typed arrays.
+ */
+export function* storedTweets(refs: Iterable<TweetsRef>, store: TweetStore): Generator<unknown> {
+  const at: number[] = [];
+  const len: number[] = [];
+  for (const ref of refs) {
+    at.push(ref.at);
+    len.push(ref.len);
+  }
+  const given = new IdSet();
+  for (let i = at.length - 1; i >= 0; i--) {
+    const start = at[i] ?? 0;
+    for (const page of store.read(start, start + (len[i] ?? 0))) {
+      for (const tweet of tweetsOf(page)) {
+        const id = idOf(tweet);
+        if (id === undefined || given.add(id)) yield tweet;
+      }
+    }
+  }
+}
+
+function idOf(tweet: unknown): string | undefined {
+  if (tweet === null || typeof tweet !== 'object') return undefined;
+  const { tweet_id: a, id_str: b } = tweet as { tweet_id?: unknown; id_str?: unknown };
+  const id = typeof a === 'string' ? a : b;
+  return typeof id === 'string' && /^\d{1,20}$/.test(id) && BigInt(id) < 1n << 64n ? id : undefined;
+}
+
+/** A set of 64-bit ids (open addressing over two Uint32Arrays; 0 is never an id X gives). */
+class IdSet {
+  private hi = new Uint32Array(1 << 12);
+  private lo = new Uint32Array(1 << 12);
+  private count = 0;
+
+  /** Adds `id`; false if it was there already. */
+  add(id: string): boolean {
+    const value = BigInt(id);
+    const hi = Number(value >> 32n);
+    const lo = Number(value & 0xffffffffn);
+    if ((this.count + 1) * 2 > this.hi.length) this.grow();
+    return this.insert(hi, lo);
+  }
+
+  private insert(hi: number, lo: number): boolean {
+    const mask = this.hi.length - 1;
+    for (let cell = (Math.imul(lo ^ hi, 0x9e3779b1) >>> 0) & mask; ; cell = (cell + 1) & mask) {
+      if (this.hi[cell] === 0 && this.lo[cell] === 0) {
+        this.hi[cell] = hi;
+        this.lo[cell] = lo;
+        this.count += 1;
+        return true;
+      }
+      if (this.hi[cell] === hi && this.lo[cell] === lo) return false;
+    }
+  }
+
+  private grow(): void {
+    const { hi, lo } = this;
+    this.hi = new Uint32Array(hi.length * 2);
+    this.lo = new Uint32Array(lo.length * 2);
+    this.count = 0;
+    for (let cell = 0; cell < hi.length; cell++) if (hi[cell] !== 0 || lo[cell] !== 0) this.insert(hi[cell] ?? 0, lo[cell] ?? 0);
+  }
+}
