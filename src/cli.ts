@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkHost, DEFAULT_API_BASE, parseConfig, parseOut, type ArchiveFlags } from './config.js';
-import { ExitCode, InterruptedError, XmdError } from './errors.js';
-import { DEFAULT_FILENAME } from './media/filename.js';
+import { ExitCode, InterruptedError, UsageError, XmdError } from './errors.js';
+import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
+import { mergeSettings, parseSettings, settingsPath } from './settings.js';
 import { escapeControls } from './output/terminal.js';
 import type { ItemRecord } from './types.js';
 
@@ -67,6 +68,35 @@ function transferLimits(command: Command): Command {
     .addOption(new Option('--max-file-size <bytes>', 'refuse a file announced or counted larger than this (K, M, G: binary units)').argParser(byteCount('--max-file-size', 1)).default(4 * 1024 ** 3, '4G'));
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function dollars(value: string): number {
+  const amount = Number(value.trim().replace(/^\$/, ''));
+  if (!Number.isFinite(amount) || amount <= 0) throw new InvalidArgumentError('--max-cost must be an amount in US dollars, e.g. 0.50 or 3');
+  return amount;
+}
+
+/**
+ * The config file's values for every flag not given on the command line (commander says where
+ * each value came from); its `users` only when no --user or --users-file is given.
+ */
+function withSettings(flags: ArchiveFlags & { config?: string | false }, command: Command): ArchiveFlags {
+  const file = settingsPath(flags.config, process.env);
+  if (file === undefined) return flags;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // The default place may well have no file; one named with --config must exist.
+    if (code === 'ENOENT' && typeof flags.config !== 'string') return flags;
+    throw new UsageError(`cannot read the config file ${file} (${code ?? String(error)}); check --config`);
+  }
+  return mergeSettings(flags, parseSettings(text, file), (key) => command.getOptionValueSource(key));
+}
+
 function collectHost(value: string, previous: string[]): string[] {
   try {
     return [...previous, checkHost(value)];
@@ -81,18 +111,23 @@ function buildProgram(): Command {
   const program = new Command('x-media-dump')
     .description("Archive an X user's photos, videos and GIFs through agntdata's API (needs AGNTDATA_API_KEY).")
     .version(version, '-V, --version')
-    .usage('--user <id|@handle> [--out <dir>] [options]')
-    .option('--user <id|@handle>', 'numeric X user id, or a handle (looked up once, then remembered)')
+    .usage('--user <id|@handle|url>… [--out <dir>] [options]')
+    .addOption(new Option('--user <id|@handle|url>', 'an account: numeric id, @handle or profile URL (handles looked up once, then remembered); repeatable').argParser(collect).default([], 'none'))
+    .option('--users-file <file|->', 'more accounts, one per line (# comments); - reads standard input')
+    .option('--shard <K/N>', 'archive only the accounts in shard K of N (0 ≤ K < N, a stable hash of the user id)')
+    .option('--config <file>', 'defaults for any flag and a users list (JSON); default $XDG_CONFIG_HOME/x-media-dump/config.json')
+    .option('--no-config', 'read no config file')
     .option('--out <dir>', 'archive folder, created if missing', './media')
     .option('--json', 'one NDJSON record per media item on stdout (nothing else goes there)')
     .option('--concurrency <n>', 'parallel downloads, 1-64', integer('--concurrency', 1, 64), 8)
     .option('--page-size <n>', 'tweets per API request, 1-100', integer('--page-size', 1, 100), 20)
-    .option('--max-pages <n>', 'at most n API requests this run ($0.01 each)', integer('--max-pages', 0, 1_000_000))
+    .option('--max-pages <n>', 'at most n API requests this run, across all accounts ($0.01 each)', integer('--max-pages', 0, 1_000_000))
+    .option('--max-cost <USD>', 'spend at most this much this run, across all accounts', dollars)
     .option('--since <YYYY-MM-DD>', 'ignore tweets older than this UTC date, stop paging past it')
     .option('--until <YYYY-MM-DD>', 'ignore tweets newer than this UTC date')
     .option('--types <list>', 'comma list of photo, video, animated_gif', 'photo,video,animated_gif')
     .option('--no-retweets', 'leave out media the user reposted or quoted')
-    .option('--filename <template>', 'file name: {tweet_id} {n} {media_key} {type} {date} {username} {ext}', DEFAULT_FILENAME)
+    .option('--filename <template>', `file name: {tweet_id} {n} {media_key} {type} {date} {username} {account} {ext} (default: ${DEFAULT_FILENAME}; ${DEFAULT_MULTI_FILENAME} with several accounts)`)
     .option('--dry-run', 'page and plan, download nothing (records say "planned")')
     .option('--full', 'page past already-archived tweets to the end (files on disk are still skipped)')
     .addOption(new Option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)').argParser(collectHost).default([], 'none'))
@@ -105,8 +140,8 @@ function buildProgram(): Command {
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
-    .action(async (flags: ArchiveFlags) => {
-      exitCode = await archive(flags);
+    .action(async (flags: ArchiveFlags & { config?: string | false }, command: Command) => {
+      exitCode = await archive(withSettings(flags, command));
     });
 
   program
@@ -181,7 +216,7 @@ function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
 
 async function archive(flags: ArchiveFlags): Promise<number> {
   const config = parseConfig(flags, process.env);
-  const [{ runArchive }, { createReporter }, { formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);
+  const [{ runArchive, exitCodeOf }, { createReporter }, { formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);
   const reporter = await createReporter({ quiet: config.quiet, stream: process.stderr, env: process.env });
   const { signal, dispose } = abortOnSignals();
   try {
@@ -190,9 +225,9 @@ async function archive(flags: ArchiveFlags): Promise<number> {
     const summary = formatSummary({ ...result, dryRun: config.dryRun });
     if (!config.quiet) say(summary);
     else if (result.failures.length > 0) say(summary.split('\n').filter((line) => line.startsWith('failed:')).join('\n'));
-    if (result.interrupted) return fail(new InterruptedError());
-    if (result.error) return fail(result.error);
-    return result.failures.length > 0 ? ExitCode.itemsFailed : ExitCode.ok;
+    if (result.interrupted) fail(new InterruptedError());
+    else if (result.error) fail(result.error);
+    return exitCodeOf(result);
   } finally {
     reporter.stop();
     dispose();

@@ -1,24 +1,29 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
-import { checkTemplate, DEFAULT_FILENAME } from './media/filename.js';
+import { checkTemplate, DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
+import { parseShard, parseTarget, parseUsersFile, uniqueTargets, type Shard, type UserRef } from './targets.js';
 import { MEDIA_TYPES, Secret, type MediaType } from './types.js';
 
-export { Secret };
+export { Secret, type UserRef };
 
 export const DEFAULT_API_BASE = 'https://api.agntdata.dev/v1/x';
 /** X's media CDN; anything else must be allowed with --allow-host. */
 export const DEFAULT_MEDIA_HOSTS = ['pbs.twimg.com', 'video.twimg.com'] as const;
 
-export type UserRef = { kind: 'id'; id: string } | { kind: 'handle'; handle: string };
-
 /** Everything a run depends on, read once from flags and environment. */
 export interface Config {
-  user: UserRef;
+  /** Every account to archive, each spelling once (the same id by two spellings is merged later). */
+  users: readonly UserRef[];
+  /** --shard: only the accounts that fall in this shard. */
+  shard: Shard | undefined;
   out: string;
   json: boolean;
   concurrency: number;
   pageSize: number;
   maxPages: number | undefined;
+  /** --max-cost, in cents. */
+  maxCostCents: number | undefined;
   since: Date | undefined;
   until: Date | undefined;
   types: ReadonlySet<MediaType>;
@@ -41,17 +46,21 @@ export interface Config {
 
 /** The main command's flags as commander hands them over (numbers already range-checked). */
 export interface ArchiveFlags {
-  user?: string;
+  user: string[];
+  usersFile?: string;
+  shard?: string;
   out: string;
   json?: boolean;
   concurrency: number;
   pageSize: number;
   maxPages?: number;
+  maxCost?: number;
   since?: string;
   until?: string;
   types?: string;
   retweets: boolean;
-  filename: string;
+  /** Undefined: the default for one account, or for several. */
+  filename?: string;
   dryRun?: boolean;
   full?: boolean;
   allowHost: string[];
@@ -66,27 +75,34 @@ export interface ArchiveFlags {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export function parseConfig(flags: ArchiveFlags, env: Env): Config {
-  if (flags.user === undefined) throw new UsageError('missing --user <id|@handle>; e.g. --user 96479162 or --user @omarmhaimdat');
+/** How files named by flags or the environment are read (`-`: standard input). */
+export type ReadFile = (file: string) => string;
+const readFile: ReadFile = (file) => fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+
+export function parseConfig(flags: ArchiveFlags, env: Env, read: ReadFile = readFile): Config {
+  const users = parseUsers(flags, read);
   const out = parseOut(flags.out);
-  const key = parseKey(env['AGNTDATA_API_KEY']);
+  const key = parseKey(keyOf(env, read));
   const since = flags.since === undefined ? undefined : parseDate('--since', flags.since);
   const until = flags.until === undefined ? undefined : parseDate('--until', flags.until);
   if (since && until && since > until) throw new UsageError(`--since ${flags.since} is after --until ${flags.until}`);
-  const templateProblem = checkTemplate(flags.filename);
-  if (templateProblem) throw new UsageError(`--filename ${JSON.stringify(flags.filename)} ${templateProblem}`);
+  const filename = flags.filename ?? (users.length > 1 ? DEFAULT_MULTI_FILENAME : DEFAULT_FILENAME);
+  const templateProblem = checkTemplate(filename);
+  if (templateProblem) throw new UsageError(`--filename ${JSON.stringify(filename)} ${templateProblem}`);
   return Object.freeze({
-    user: parseUser(flags.user),
+    users,
+    shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     out,
     json: flags.json === true,
     concurrency: flags.concurrency,
     pageSize: flags.pageSize,
     maxPages: flags.maxPages,
+    maxCostCents: flags.maxCost === undefined ? undefined : Math.round(flags.maxCost * 100),
     since,
     until,
     types: parseTypes(flags.types),
     includeReposts: flags.retweets,
-    filename: flags.filename,
+    filename,
     dryRun: flags.dryRun === true,
     full: flags.full === true,
     allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost.map(checkHost)],
@@ -122,12 +138,31 @@ export function parseKey(value: string | undefined): string {
   return key;
 }
 
-export function parseUser(value: string): UserRef {
-  const trimmed = value.trim();
-  if (/^\d{1,20}$/.test(trimmed)) return { kind: 'id', id: trimmed.replace(/^0+(?=\d)/, '') };
-  const handle = trimmed.replace(/^@/, '');
-  if (/^[A-Za-z0-9_]{1,50}$/.test(handle)) return { kind: 'handle', handle: handle.toLowerCase() };
-  throw new UsageError(`--user ${JSON.stringify(value)} is neither a numeric user id nor a handle like @omarmhaimdat`);
+/** `--user` (repeatable) and `--users-file`, each spelling once. */
+function parseUsers(flags: ArchiveFlags, read: ReadFile): UserRef[] {
+  const users = flags.user.map((value) => parseTarget(value));
+  if (flags.usersFile !== undefined) {
+    const name = flags.usersFile === '-' ? 'standard input' : flags.usersFile;
+    users.push(...parseUsersFile(readNamed(read, flags.usersFile, `--users-file ${name}`), name));
+  }
+  if (users.length === 0) throw new UsageError('missing --user <id|@handle|url>; e.g. --user 96479162 or --user @omarmhaimdat (or --users-file FILE)');
+  return uniqueTargets(users);
+}
+
+/** AGNTDATA_API_KEY, or the file AGNTDATA_API_KEY_FILE names (Docker secrets, systemd credentials). */
+function keyOf(env: Env, read: ReadFile): string | undefined {
+  const file = env['AGNTDATA_API_KEY_FILE'];
+  if (env['AGNTDATA_API_KEY']?.trim() || !file) return env['AGNTDATA_API_KEY'];
+  return readNamed(read, file, `AGNTDATA_API_KEY_FILE ${file}`);
+}
+
+function readNamed(read: ReadFile, file: string, what: string): string {
+  try {
+    return read(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${what} (${typeof code === 'string' ? code : String(error)}); check the path`);
+  }
 }
 
 function parseDate(flag: string, value: string): Date {

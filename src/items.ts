@@ -20,6 +20,8 @@ export class ItemHandler {
   readonly failures: ItemRecord[] = [];
   /** Items this run meant to have on disk (download plans); what is not there at the end waits. */
   private wanted = 0;
+  /** Files saved this run, by account (the tweet's author). */
+  private readonly saved = new Map<string, number>();
   private readonly planOptions: PlanOptions;
 
   constructor(
@@ -35,8 +37,15 @@ export class ItemHandler {
   emit(record: ItemRecord): void {
     if (record.status === 'failed' && this.failures.length < FAILURES_SHOWN) this.failures.push(record);
     this.progress[record.status] += 1;
-    if (record.bytes !== undefined && record.status === 'downloaded') this.progress.bytes += record.bytes;
+    if (record.status === 'downloaded') {
+      this.progress.bytes += record.bytes ?? 0;
+      if (record.author_id !== undefined) this.saved.set(record.author_id, (this.saved.get(record.author_id) ?? 0) + 1);
+    }
     this.report(record);
+  }
+
+  downloadedFor(userId: string): number {
+    return this.saved.get(userId) ?? 0;
   }
 
   /** Items this run wanted on disk that are not there: failed, or never started (interrupted). */

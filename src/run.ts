@@ -1,20 +1,21 @@
+import { accountFolder, pageAccounts, resolveAccounts, stopFor, type Account, type AccountContext } from './accounts.js';
 import { ApiClient } from './api/client.js';
-import { pages } from './api/pager.js';
-import { STATE_DIR, type Archive } from './archive/state.js';
+import type { FetchedPage } from './api/pager.js';
+import { SafeFolders } from './archive/files.js';
+import { STATE_DIR } from './archive/state.js';
 import type { Config } from './config.js';
-import { ApiAuthError, ApiCreditsError, ArchiveWriteError, NotFoundError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
+import { ExitCode, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
 import type { SaveContext } from './download/save.js';
-import { SafeFolders } from './archive/files.js';
 import { ItemHandler } from './items.js';
-import { renderFilename } from './media/filename.js';
+import { renderFilename, usesAccount } from './media/filename.js';
 import { normalizeTweet, tweetFacts } from './media/normalize.js';
 import { problemRecord } from './output/records.js';
 import type { Reporter } from './output/reporter.js';
 import type { Progress } from './output/summary.js';
 import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
-import type { ItemRecord, ScanState, StopReason } from './types.js';
+import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
 export interface RunHooks {
@@ -23,15 +24,29 @@ export interface RunHooks {
   signal: AbortSignal;
 }
 
+/** How one account's paging went this run. */
+export interface AccountResult {
+  name: string;
+  userId: string;
+  scan: ScanState | undefined;
+  stop: StopReason | undefined;
+  error: XmdError | undefined;
+  requests: number;
+  /** Files saved for this account this run. */
+  downloaded: number;
+}
+
 export interface RunResult {
   progress: Progress;
   requests: number;
   cents: number;
+  accounts: AccountResult[];
+  /** With one account: its paging state and stop reason (the summary's history line). */
   scan: ScanState | undefined;
   stop: StopReason | undefined;
   /** Media discovered that this run's filters want but that are not on disk yet. */
   waiting: number;
-  /** What ended paging early (credits, auth, rate limit, bad payload); downloads still finished. */
+  /** What ended every account's paging early (credits, auth, rate limit, the disk); downloads still finished. */
   error: XmdError | undefined;
   failures: ItemRecord[];
   interrupted: boolean;
@@ -39,20 +54,22 @@ export interface RunResult {
 
 /**
  * The main job. Holds the archive; downloads what earlier runs discovered but did not save (no
- * API request); pages the head and the gaps, journaling every page's media before queueing
- * them; waits for the transfers; returns what happened. Prints nothing and never exits.
+ * API request); pages every account (heads first, then the backfills in turn), journaling each
+ * page's media before queueing them; waits for the transfers; returns what happened. Prints
+ * nothing and never exits.
  */
 export async function runArchive(config: Config, hooks: RunHooks): Promise<RunResult> {
   const notice = (message: string) => hooks.reporter.notice(message);
   const session = openSession({ ...config, mustExist: false, signal: hooks.signal, notice });
   const run = new Run(config, hooks, session);
-  let paged: Paged;
+  let accounts: Account[];
+  let error: XmdError | undefined;
   try {
-    paged = await run.page();
-  } catch (error) {
-    // A usage problem found late (an unknown handle) or a bug: no summary, but finish cleanly.
+    ({ accounts, error } = await run.page());
+  } catch (caught) {
+    // A usage problem found late (a one-account run's unknown user) or a bug: no summary.
     await run.queue.drain().finally(() => session.close());
-    throw error;
+    throw caught;
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
   try {
@@ -64,22 +81,29 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   const { requests, cents } = run.client.cost;
   progress.cents = cents;
   const interrupted = hooks.signal.aborted;
-  return { ...paged, progress, requests, cents, failures, interrupted, waiting: run.items.waiting, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
+  const results = accounts.map((a): AccountResult => ({ ...a, stop: interrupted && !a.error ? 'interrupted' : a.stop, downloaded: run.items.downloadedFor(a.userId) }));
+  const only = results.length === 1 ? results[0] : undefined;
+  const stop = interrupted ? 'interrupted' : (only?.stop ?? (error ? stopFor(error) : undefined));
+  return { progress, requests, cents, accounts: results, scan: only?.scan, stop, waiting: run.items.waiting, error: error ?? only?.error ?? run.rateLimited, failures, interrupted };
 }
 
-interface Paged {
-  scan: ScanState | undefined;
-  stop: StopReason | undefined;
-  error: XmdError | undefined;
+/** The exit code a run earned: the most severe of its failures (DESIGN.md's codes, README's order). */
+export function exitCodeOf(result: RunResult): ExitCode {
+  const codes: ExitCode[] = [result.error?.exitCode ?? ExitCode.ok, ...result.accounts.map((a) => a.error?.exitCode ?? ExitCode.ok)];
+  if (result.failures.length > 0) codes.push(ExitCode.itemsFailed);
+  if (result.interrupted) codes.push(ExitCode.interrupted);
+  const severity: ExitCode[] = [ExitCode.interrupted, ExitCode.apiRefused, ExitCode.usage, ExitCode.apiFailed, ExitCode.itemsFailed, ExitCode.ok];
+  return severity.find((code) => codes.includes(code)) ?? ExitCode.ok;
 }
 
-/** One run's working parts: the API client, the download queue and the per-item handling. */
+/** One run's working parts: the API client, the download queue, the budget and the per-item handling. */
 class Run {
   readonly client: ApiClient;
   readonly queue: DownloadQueue;
   readonly items: ItemHandler;
   rateLimited: RateLimitedError | undefined;
   private requestsLeft: number;
+  private spentOn: 'max-pages' | 'max-cost' = 'max-pages';
 
   constructor(
     private readonly config: Config,
@@ -89,10 +113,11 @@ class Run {
     const { archive, dispatcher, retry } = session;
     this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, minRate: config.minRate, dispatcher, retry });
     this.queue = new DownloadQueue(config.concurrency, hooks.signal);
+    const folders = new SafeFolders(config.out, STATE_DIR);
     const save: SaveContext = {
       archive,
-      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out, folders: new SafeFolders(config.out, STATE_DIR) },
-      nameFor: (item, ext) => renderFilename(config.filename, item, ext),
+      fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out, folders },
+      nameFor: (item, ext) => renderFilename(config.filename, item, ext, this.folderOf(item)),
       dryRun: config.dryRun,
       onRateLimited: (error) => (this.rateLimited ??= error),
     };
@@ -104,105 +129,98 @@ class Run {
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   }
 
-  /** What earlier runs left pending, then the user's pages; an API error ends paging, not the run. */
-  async page(): Promise<Paged> {
+  /** What earlier runs left pending, then every account's pages; an API error ends paging, not the run. */
+  async page(): Promise<{ accounts: Account[]; error: XmdError | undefined }> {
     const { archive } = this.session;
-    const paged: Paged = { scan: undefined, stop: undefined, error: undefined };
+    const context = this.accountContext();
+    let accounts: Account[] = [];
     try {
-      recoverLostPages(archive, (message) => this.hooks.reporter.notice(message));
+      recoverLostPages(archive, context.notice);
       archive.checkFiles();
       for (const item of archive.pending()) {
         await this.queue.room();
         this.items.handle(item, false);
       }
-      const userId = await resolveUser(this.config, archive, this.client, this.mayRequest);
-      paged.scan = archive.scanOf(userId);
-      paged.stop = await this.pageUser(userId, (scan) => (paged.scan = scan)).catch(async (error: unknown) => {
-        if (!(error instanceof NotFoundError)) throw error;
-        await this.confirmUser(userId);
-        return 'api-failed' as const;
-      });
-      // Nothing at all, ever, for an id never archived: a typo looks exactly like this.
-      if (paged.stop === 'history-complete' && paged.scan.head === undefined) await this.confirmUser(userId);
+      const resolved = await resolveAccounts(this.config.users, this.config.shard, context);
+      accounts = [...resolved.accounts, ...resolved.failed];
+      for (const failed of resolved.failed) this.hooks.emit(accountRecord(failed));
+      const error = await pageAccounts(resolved.accounts, context);
+      for (const account of resolved.accounts) if (account.error) this.hooks.emit(accountRecord(account));
+      this.throwForOneAccount(accounts);
+      return { accounts, error };
     } catch (error) {
-      if (this.hooks.signal.aborted) return paged;
+      if (this.hooks.signal.aborted) return { accounts, error: undefined };
       if (!(error instanceof XmdError) || error instanceof UsageError) throw error;
-      paged.error = error;
-      paged.stop = stopFor(error);
+      return { accounts, error };
     }
-    return paged;
   }
 
-  private readonly mayRequest = (): boolean => this.requestsLeft-- > 0;
-
-  /**
-   * One `/user/details?user_id=` request (remembered once it finds the user) tells an id that
-   * does not exist (exit 2) from an account with no media (a warning).
-   */
-  private async confirmUser(userId: string): Promise<void> {
-    const { archive } = this.session;
-    let name = [...archive.handles].find(([, id]) => id === userId)?.[0];
-    if (name === undefined) {
-      if (!this.mayRequest()) return;
-      const profile = await this.client.profile({ id: userId });
-      if (profile === undefined) throw new UsageError(`no such user: ${userId} (agntdata knows no X user with this id); check --user`);
-      // Remembered under its handle (or its id, which no handle lookup ever asks for).
-      name = profile.username?.toLowerCase() ?? userId;
-      archive.rememberHandle(name, userId);
-    }
-    this.hooks.reporter.notice(`${/^\d+$/.test(name) ? 'user ' : '@'}${name} has no media`);
+  /** With one account, a usage problem (no such user) is the run's: exit 2, no summary, as ever. */
+  private throwForOneAccount(accounts: readonly Account[]): void {
+    const [only] = accounts;
+    if (accounts.length === 1 && this.config.users.length === 1 && only?.error instanceof UsageError) throw only.error;
   }
+
+  private accountContext(): AccountContext {
+    return {
+      archive: this.session.archive,
+      client: this.client,
+      mayRequest: this.mayRequest,
+      budgetStop: () => this.spentOn,
+      pagerOptions: (account) => ({
+        source: this.client,
+        userId: account.userId,
+        pageSize: this.config.pageSize,
+        full: this.config.full,
+        since: this.config.since,
+        factsOf: tweetFacts,
+        mayRequest: this.mayRequest,
+        signal: this.hooks.signal,
+        warn: (message) => this.hooks.reporter.notice(this.config.users.length > 1 ? `${account.name}: ${message}` : message),
+        numbering: account.numbering,
+        savedTokens: account.savedTokens,
+      }),
+      takePage: (account, page) => this.takePage(account, page),
+      notice: (message) => this.hooks.reporter.notice(message),
+      signal: this.hooks.signal,
+    };
+  }
+
+  /** --max-pages and --max-cost, for the whole run. */
+  private readonly mayRequest = (): boolean => {
+    const { maxCostCents } = this.config;
+    if (maxCostCents !== undefined && this.client.cost.cents + 1 > maxCostCents) {
+      this.spentOn = 'max-cost';
+      return false;
+    }
+    return this.requestsLeft-- > 0;
+  };
 
   /** Each page: normalized, journaled with the progress past it, then its items handled. */
-  private async pageUser(userId: string, onScan: (scan: ScanState) => void): Promise<StopReason> {
-    const { config, items } = this;
-    const pager = pages(this.session.archive.scanOf(userId), {
-      source: this.client,
-      userId,
-      pageSize: config.pageSize,
-      full: config.full,
-      since: config.since,
-      factsOf: tweetFacts,
-      mayRequest: this.mayRequest,
-      signal: this.hooks.signal,
-      warn: (message) => this.hooks.reporter.notice(message),
-    });
-    for (;;) {
-      // A first run pages no further ahead of its downloads than the queue holds: memory stays flat.
-      await this.queue.room();
-      const step = await pager.next();
-      if (step.done) return step.value;
-      const page = step.value;
-      items.progress.pages += 1;
-      onScan(page.scan);
-      const found = page.tweets.map((tweet) => normalizeTweet(tweet));
-      const body = page.raw ?? JSON.stringify({ results: page.tweets });
-      this.session.archive.recordPage({ userId, seq: page.scan.pages, newest: page.newest, body, items: found.flatMap((f) => f.items), scan: page.scan });
-      for (const { items: pageItems, problems } of found) {
-        for (const problem of problems) items.emit(problemRecord(problem));
-        for (const item of pageItems) items.handle(item, true);
-      }
+  private takePage(account: Account, page: FetchedPage): void {
+    const { items } = this;
+    items.progress.pages += 1;
+    const found = page.tweets.map((tweet) => normalizeTweet(tweet));
+    const body = page.raw ?? JSON.stringify({ results: page.tweets });
+    this.session.archive.recordPage({ userId: account.userId, seq: page.scan.pages, newest: page.newest, body, items: found.flatMap((f) => f.items), scan: page.scan });
+    for (const { items: pageItems, problems } of found) {
+      for (const problem of problems) items.emit(problemRecord(problem));
+      for (const item of pageItems) items.handle(item, true);
     }
+  }
+
+  /** `{account}`, only when the template names it (the folder is then chosen and remembered). */
+  private folderOf(item: MediaItem): string | undefined {
+    return usesAccount(this.config.filename) ? accountFolder(item.tweet.author_id, item.tweet.username, this.session.archive) : undefined;
   }
 }
 
-function stopFor(error: XmdError): StopReason {
-  if (error instanceof ApiCreditsError) return 'out-of-credits';
-  if (error instanceof ApiAuthError) return 'key-rejected';
-  if (error instanceof RateLimitedError) return 'rate-limited';
-  if (error instanceof PayloadError) return 'unreadable-page';
-  if (error instanceof ArchiveWriteError) return 'archive-unwritable';
-  return 'api-failed';
-}
-
-async function resolveUser(config: Config, archive: Archive, client: ApiClient, mayRequest: () => boolean): Promise<string> {
-  if (config.user.kind === 'id') return config.user.id;
-  const { handle } = config.user;
-  const known = archive.handles.get(handle);
-  if (known) return known;
-  if (!mayRequest()) throw new UsageError(`--max-pages leaves no request to look up @${handle}; pass the numeric id or raise --max-pages`);
-  const userId = (await client.profile({ handle }))?.user_id;
-  if (userId === undefined) throw new UsageError(`@${handle} does not exist on X (agntdata has no such user); check the handle`);
-  archive.rememberHandle(handle, userId);
-  return userId;
+/** An account that failed, as an NDJSON record: no media, the account, and why. */
+function accountRecord(account: Account): ItemRecord {
+  return {
+    ...(account.userId ? { author_id: account.userId } : {}),
+    ...(account.name.startsWith('@') ? { username: account.name.slice(1) } : {}),
+    status: 'failed',
+    reason: account.error?.message ?? 'failed',
+  };
 }

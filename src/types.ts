@@ -113,6 +113,8 @@ export type StopReason =
   | 'history-complete'
   | 'since'
   | 'max-pages'
+  | 'max-cost'
+  | 'no-such-user'
   | 'token-loop'
   | 'no-progress'
   | 'interrupted'

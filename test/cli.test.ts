@@ -17,7 +17,7 @@ describe('help and version', () => {
       expect(result.stdout).toContain(flag);
     }
     const flat = result.stdout.replace(/\s+/g, ' ');
-    for (const fallback of ['(default: "./media")', '(default: 8)', '(default: 20)', '(default: "photo,video,animated_gif")', '(default: "{tweet_id}_{n}.{ext}")', '(default: https://api.agntdata.dev/v1/x', '(default: 5)', '(default: 30)', '(default: 600)', '(default: 1K)', '(default: 4G)']) {
+    for (const fallback of ['(default: "./media")', '(default: 8)', '(default: 20)', '(default: "photo,video,animated_gif")', '(default: {tweet_id}_{n}.{ext}; {account}/{tweet_id}_{n}.{ext} with several accounts)', '(default: https://api.agntdata.dev/v1/x', '(default: 5)', '(default: 30)', '(default: 600)', '(default: 1K)', '(default: 4G)']) {
       expect(flat).toContain(fallback);
     }
     expect(result.stdout).toContain('by hand    AGNTDATA_API_KEY=agnt_live_… x-media-dump --user 96479162 --out ./media');

@@ -8,7 +8,7 @@ const ITEM: MediaItem = {
   tweet: { tweet_id: '1517995317697916928', created_at: '2022-04-23T22:34:21.000Z', author_id: '96479162', username: 'omarmhaimdat' },
   n: 2,
 };
-const USAGE = 'use {tweet_id} {n} {media_key} {type} {date} {username} {ext}';
+const USAGE = 'use {tweet_id} {n} {media_key} {type} {date} {username} {account} {ext}';
 
 /** `_(template, expected)`: one table row, one line (antfu/ni style). */
 const _ = (template: string, expected: string, tweet: TweetContext = ITEM.tweet, ext = 'jpg') => () => {
@@ -19,7 +19,7 @@ const user = (username: string): TweetContext => ({ ...ITEM.tweet, username });
 
 describe('renderFilename', () => {
   it('default', _(DEFAULT_FILENAME, '1517995317697916928_2.jpg'));
-  it('every field', _('{tweet_id} {n} {media_key} {type} {date} {username} {ext}', '1517995317697916928 2 3_1517995312715079686 photo 2022-04-23 omarmhaimdat jpg'));
+  it('every field', _('{tweet_id} {n} {media_key} {type} {date} {username} {account} {ext}', '1517995317697916928 2 3_1517995312715079686 photo 2022-04-23 omarmhaimdat unknown jpg'));
   it('folders from the template', _('{username}/{date}/{tweet_id}_{n}.{ext}', 'omarmhaimdat/2022-04-23/1517995317697916928_2.jpg'));
   it('backslash is a folder too', _('{username}\\{n}.{ext}', 'omarmhaimdat/2.jpg'));
   it('ext from the caller', _('{tweet_id}.{ext}', '1517995317697916928.webp', ITEM.tweet, 'webp'));

@@ -149,9 +149,9 @@ describe('the main job, end to end through the built CLI', () => {
 
 describe('usage errors: exit 2, one line, no API request', () => {
   const cases: [string, string[], Record<string, string | undefined>, RegExp][] = [
-    ['no --user', [], {}, /^x-media-dump: missing --user <id\|@handle>/],
+    ['no --user', [], {}, /^x-media-dump: missing --user <id\|@handle\|url>/],
     ['no key', ['--user', '1'], { AGNTDATA_API_KEY: '' }, /^x-media-dump: AGNTDATA_API_KEY is not set/],
-    ['bad user', ['--user', 'no spaces!'], {}, /^x-media-dump: --user "no spaces!" is neither a numeric user id nor a handle/],
+    ['bad user', ['--user', 'no spaces!'], {}, /^x-media-dump: --user "no spaces!" is neither a numeric user id, a handle like @omarmhaimdat, nor a profile URL/],
     ['concurrency 0', ['--user', '1', '--concurrency', '0'], {}, /^x-media-dump: option '--concurrency <n>' argument '0' is invalid\. --concurrency must be a whole number from 1 to 64\./],
     ['concurrency 65', ['--user', '1', '--concurrency', '65'], {}, /--concurrency must be a whole number from 1 to 64/],
     ['page size', ['--user', '1', '--page-size', '101'], {}, /--page-size must be a whole number from 1 to 100/],

@@ -26,6 +26,13 @@ export interface PagerOptions {
   mayRequest: () => boolean;
   signal: AbortSignal;
   warn: (message: string) => void;
+  /** Numbers this user's pages across the head scan and the gaps (page 1, 2, … in messages). */
+  numbering?: { last: number };
+  /**
+   * The tokens earlier runs saved (the gaps as the run found them). Only such a token can have
+   * expired; one this run was just given and the API refuses is an error of the API's.
+   */
+  savedTokens?: ReadonlySet<string>;
 }
 
 /** One page as fetched, and where paging stands once it is journaled. */
@@ -49,7 +56,7 @@ const STALE_PAGES_LIMIT = 3;
 /** The reasons the pager itself stops for; errors from the API are thrown. */
 export type PagerStop = Extract<StopReason, 'caught-up' | 'history-complete' | 'since' | 'max-pages' | 'token-loop' | 'no-progress' | 'interrupted'>;
 
-type WalkEnd = 'floor' | 'end' | 'since' | 'max-pages' | 'token-loop' | 'no-progress' | 'interrupted';
+type WalkEnd = 'floor' | 'end' | 'paused' | 'since' | 'max-pages' | 'token-loop' | 'no-progress' | 'interrupted';
 
 /** What one walk remembers from page to page, to tell the end of history from a stutter. */
 interface WalkMemory {
@@ -76,38 +83,70 @@ type Advance = (scan: ScanState, page: PageFacts) => void;
 
 /** The pages of one user, head first, then the gaps; returns why paging stopped. */
 export async function* pages(start: ScanState, options: PagerOptions): AsyncGenerator<FetchedPage, PagerStop, void> {
+  let scan = start;
+  options = { ...options, numbering: options.numbering ?? { last: 0 }, savedTokens: options.savedTokens ?? new Set(start.gaps.map((gap) => gap.token)) };
+  const head = headPages(start, options);
+  for (let step = await head.next(); ; step = await head.next()) {
+    if (step.done) {
+      if (step.value !== 'floor' && step.value !== 'end' && step.value !== 'paused') return step.value;
+      return yield* gapPages(scan, options, step.value === 'end');
+    }
+    scan = step.value.scan;
+    yield step.value;
+  }
+}
+
+/** How the head scan ended: at the known head (`floor`), at the end of history, after its first page (`paused`), or stopped. */
+export type HeadEnd = WalkEnd;
+
+/**
+ * The head scan: from page 1 down to the newest tweet already known. For an account with no
+ * known head (its first run) it takes page 1 only and leaves the rest as the backfill gap, so
+ * with many accounts every head is checked before any backfill goes on.
+ */
+export async function* headPages(start: ScanState, options: PagerOptions): AsyncGenerator<FetchedPage, HeadEnd, void> {
   const scan = structuredClone(start);
   const walker = new Walker(scan, options);
-  const headEnd = yield* walker.walk(null, options.full ? undefined : scan.head, headAdvance(scan.head, scan.gaps));
-  if (headEnd !== 'floor' && headEnd !== 'end') return headEnd;
-  let reachedEnd = headEnd === 'end';
+  const onePage = scan.head === undefined && !options.full;
+  return yield* walker.walk(null, options.full ? undefined : scan.head, headAdvance(scan.head, scan.gaps), onePage ? 1 : Number.POSITIVE_INFINITY);
+}
 
-  // Then the gaps, newest first; the last one without a floor is the history backfill. A gap
-  // wholly older than --since is left for a run that wants it, without paying to look.
+/**
+ * The gaps, newest first; the last one without a floor is the history backfill. A gap wholly
+ * older than --since is left for a run that wants it, without paying to look. `reachedEnd`: the
+ * head scan already met the end of history.
+ */
+export async function* gapPages(start: ScanState, options: PagerOptions, reachedEnd = false): AsyncGenerator<FetchedPage, PagerStop, void> {
+  const scan = structuredClone(start);
+  const walker = new Walker(scan, options);
   const sinceMs = options.since?.getTime();
   let skipped = false;
+  let ended = reachedEnd;
   for (const gap of [...scan.gaps]) {
     if (sinceMs !== undefined && gap.notAfter !== undefined && Date.parse(gap.notAfter) < sinceMs) {
       skipped = true;
       continue;
     }
     const end = yield* walker.fillGap(gap);
-    if (end !== 'floor' && end !== 'end') return end;
-    reachedEnd ||= end === 'end';
+    // A gap is walked without a page limit: it cannot pause.
+    if (end !== 'floor' && end !== 'end' && end !== 'paused') return end;
+    ended ||= end === 'end';
   }
-  if (reachedEnd) return 'history-complete';
+  if (ended) return 'history-complete';
   return skipped ? 'since' : 'caught-up';
 }
 
 class Walker {
-  private pageNo = 0;
+  private readonly numbering: { last: number };
   constructor(
     private readonly scan: ScanState,
     private readonly options: PagerOptions,
-  ) {}
+  ) {
+    this.numbering = options.numbering ?? { last: 0 };
+  }
 
-  /** Walk from `start` until a tweet at or below `floor`, the end, or a stop. */
-  async *walk(start: string | null, floor: string | undefined, advance: Advance): AsyncGenerator<FetchedPage, WalkEnd, void> {
+  /** Walk from `start` until a tweet at or below `floor`, the end, a stop, or `limit` pages (`paused`). */
+  async *walk(start: string | null, floor: string | undefined, advance: Advance, limit = Number.POSITIVE_INFINITY): AsyncGenerator<FetchedPage, WalkEnd, void> {
     const { options, scan } = this;
     let token = start;
     // Per walk: a walk restarted from page 1 sees the head scan's pages again, legitimately.
@@ -115,8 +154,8 @@ class Walker {
     for (;;) {
       if (options.signal.aborted) return 'interrupted';
       if (!options.mayRequest()) return 'max-pages';
-      this.pageNo += 1;
-      const page = await options.source.mediaPage(options.userId, token, options.pageSize, this.pageNo);
+      const pageNo = ++this.numbering.last;
+      const page = await options.source.mediaPage(options.userId, token, options.pageSize, pageNo);
       const facts = pageFacts(page, token, floor, options, memory);
       if (facts.end === 'token-loop') options.warn(`the API sent continuation token ${facts.next?.slice(0, 16) ?? ''}… twice; stopped paging to avoid a loop`);
       if (facts.end === 'no-progress') {
@@ -126,8 +165,9 @@ class Walker {
       advance(scan, facts);
       // The page's media and the progress past it are journaled together by the caller: after a
       // crash either both are known or the page is asked for again, never media lost.
-      yield { pageNo: this.pageNo, tweets: page.results, raw: page.raw, newest: facts.newest?.id.toString(), scan: structuredClone(scan) };
+      yield { pageNo, tweets: page.results, raw: page.raw, newest: facts.newest?.id.toString(), scan: structuredClone(scan) };
       if (facts.end !== undefined) return facts.end;
+      if (--limit <= 0) return 'paused';
       memory.seenTokens.add(token ?? '');
       token = facts.next;
     }
@@ -145,7 +185,8 @@ class Walker {
     try {
       return yield* this.walk(saved, gap.floor, advance);
     } catch (error) {
-      if (!(error instanceof TokenRejectedError) || gap.token !== saved) throw error;
+      const earlier = this.options.savedTokens?.has(saved) ?? true;
+      if (!(error instanceof TokenRejectedError) || gap.token !== saved || !earlier) throw error;
       this.options.warn(`the API no longer accepts a continuation token saved by an earlier run (${error.message}); paging again from page 1 to fill that gap`);
       return yield* this.walk(null, gap.floor, advance);
     }

@@ -3,9 +3,16 @@ import { STATE_DIR } from '../archive/state.js';
 import { CONTROL_OR_BIDI } from '../output/terminal.js';
 import type { MediaItem } from '../types.js';
 
-export const FILENAME_FIELDS = ['tweet_id', 'n', 'media_key', 'type', 'date', 'username', 'ext'] as const;
+export const FILENAME_FIELDS = ['tweet_id', 'n', 'media_key', 'type', 'date', 'username', 'account', 'ext'] as const;
 export type FilenameField = (typeof FILENAME_FIELDS)[number];
 export const DEFAULT_FILENAME = '{tweet_id}_{n}.{ext}';
+/** With more than one account in a run: each account's files in its own folder. */
+export const DEFAULT_MULTI_FILENAME = '{account}/{tweet_id}_{n}.{ext}';
+
+/** Whether a template names the account's folder (which is then chosen, and remembered). */
+export function usesAccount(template: string): boolean {
+  return template.includes('{account}');
+}
 
 const FIELD = /\{([^{}]*)\}/g;
 // Characters no common file system accepts in a name, and control characters.
@@ -32,7 +39,7 @@ export function checkTemplate(template: string): string | undefined {
  * The relative path of an item's file: every component sanitized, never empty, never `.`/`..`,
  * so the result always resolves inside --out.
  */
-export function renderFilename(template: string, item: MediaItem, ext: string): string {
+export function renderFilename(template: string, item: MediaItem, ext: string, account = 'unknown'): string {
   const values: Record<FilenameField, string> = {
     tweet_id: item.tweet.tweet_id,
     n: String(item.n),
@@ -40,6 +47,7 @@ export function renderFilename(template: string, item: MediaItem, ext: string): 
     type: item.media.type,
     date: item.tweet.created_at?.slice(0, 10) ?? 'undated',
     username: item.tweet.username ?? 'unknown',
+    account,
     ext,
   };
   const parts = template

@@ -27,6 +27,18 @@ export interface SummaryFacts {
   waiting: number;
   dryRun: boolean;
   failures: readonly { media_key?: string; tweet_id?: string; reason?: string }[];
+  /** With more than one account, a line each. */
+  accounts?: readonly AccountFacts[];
+}
+
+/** One account's part of a run. */
+export interface AccountFacts {
+  name: string;
+  scan: ScanState | undefined;
+  stop: StopReason | undefined;
+  error: { message: string } | undefined;
+  requests: number;
+  downloaded: number;
 }
 
 /** The closing lines on stderr: what was saved, what it cost, where history stands. */
@@ -41,13 +53,26 @@ export function formatSummary(facts: SummaryFacts): string {
   } else {
     lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
   }
-  if (facts.scan) lines.push(`history: ${historyOf(facts.scan, facts.stop)}${facts.stop ? ` · stopped: ${STOP_TEXT[facts.stop]}` : ''}`);
+  const accounts = facts.accounts ?? [];
+  if (accounts.length > 1) for (const account of accounts) lines.push(accountLine(account));
+  else if (facts.scan) lines.push(`history: ${historyLine(facts.scan, facts.stop)}`);
   if (!facts.dryRun && facts.waiting > 0) {
     lines.push(`waiting: ${facts.waiting} media found but not on disk yet; the next run fetches them without paying for their pages again`);
   }
   for (const f of facts.failures) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
   if (p.failed > facts.failures.length) lines.push(`failed: … and ${p.failed - facts.failures.length} more (see --json)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `@name: 3 new files · 2 requests · history: … · stopped: …`, or why the account failed. */
+function accountLine(account: AccountFacts): string {
+  const counts = `${account.downloaded} new file${account.downloaded === 1 ? '' : 's'} · ${account.requests} request${account.requests === 1 ? '' : 's'}`;
+  if (account.error) return `${account.name}: ${counts} · failed: ${account.error.message}`;
+  return `${account.name}: ${counts} · history: ${account.scan ? historyLine(account.scan, account.stop) : 'not paged'}`;
+}
+
+function historyLine(scan: ScanState, stop: StopReason | undefined): string {
+  return `${historyOf(scan, stop)}${stop ? ` · stopped: ${STOP_TEXT[stop]}` : ''}`;
 }
 
 /** `complete` only when the end was reached and nothing between is still owed. */
@@ -83,6 +108,8 @@ const STOP_TEXT: Record<StopReason, string> = {
   'history-complete': 'end of history',
   since: 'reached --since',
   'max-pages': '--max-pages',
+  'max-cost': '--max-cost',
+  'no-such-user': 'no such user',
   'token-loop': 'the API repeated a continuation token',
   'no-progress': 'pages brought nothing new',
   interrupted: 'interrupted',
