@@ -222,7 +222,7 @@ async function archive(flags: ArchiveFlags): Promise<number> {
   try {
     const result = await runArchive(config, { reporter, signal, emit: config.json ? writeRecord : () => undefined });
     reporter.stop();
-    const summary = formatSummary({ ...result, dryRun: config.dryRun });
+    const summary = formatSummary({ ...result, dryRun: config.dryRun, perAccount: config.users.length > 1 });
     if (!config.quiet) say(summary);
     else if (result.failures.length > 0) say(summary.split('\n').filter((line) => line.startsWith('failed:')).join('\n'));
     if (result.interrupted) fail(new InterruptedError());

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
-import { checkTemplate, DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
+import { checkTemplate } from './media/filename.js';
 import { parseShard, parseTarget, parseUsersFile, uniqueTargets, type Shard, type UserRef } from './targets.js';
 import { MEDIA_TYPES, Secret, type MediaType } from './types.js';
 
@@ -28,7 +28,8 @@ export interface Config {
   until: Date | undefined;
   types: ReadonlySet<MediaType>;
   includeReposts: boolean;
-  filename: string;
+  /** --filename; undefined: `{tweet_id}_{n}.{ext}` for one account, `{account}/…` for several. */
+  filename: string | undefined;
   dryRun: boolean;
   full: boolean;
   allowHosts: readonly string[];
@@ -86,9 +87,9 @@ export function parseConfig(flags: ArchiveFlags, env: Env, read: ReadFile = read
   const since = flags.since === undefined ? undefined : parseDate('--since', flags.since);
   const until = flags.until === undefined ? undefined : parseDate('--until', flags.until);
   if (since && until && since > until) throw new UsageError(`--since ${flags.since} is after --until ${flags.until}`);
-  const filename = flags.filename ?? (users.length > 1 ? DEFAULT_MULTI_FILENAME : DEFAULT_FILENAME);
-  const templateProblem = checkTemplate(filename);
-  if (templateProblem) throw new UsageError(`--filename ${JSON.stringify(filename)} ${templateProblem}`);
+  const filename = flags.filename;
+  const templateProblem = filename === undefined ? undefined : checkTemplate(filename);
+  if (filename !== undefined && templateProblem) throw new UsageError(`--filename ${JSON.stringify(filename)} ${templateProblem}`);
   return Object.freeze({
     users,
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),

@@ -8,7 +8,7 @@ import { ExitCode, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
 import type { SaveContext } from './download/save.js';
 import { ItemHandler } from './items.js';
-import { renderFilename, usesAccount } from './media/filename.js';
+import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME, renderFilename, usesAccount } from './media/filename.js';
 import { normalizeTweet, tweetFacts } from './media/normalize.js';
 import { problemRecord } from './output/records.js';
 import type { Reporter } from './output/reporter.js';
@@ -103,6 +103,8 @@ class Run {
   readonly items: ItemHandler;
   rateLimited: RateLimitedError | undefined;
   private requestsLeft: number;
+  /** --filename, or the default for one account or for several. */
+  private filename = DEFAULT_FILENAME;
   private spentOn: 'max-pages' | 'max-cost' = 'max-pages';
 
   constructor(
@@ -117,7 +119,7 @@ class Run {
     const save: SaveContext = {
       archive,
       fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out, folders },
-      nameFor: (item, ext) => renderFilename(config.filename, item, ext, this.folderOf(item)),
+      nameFor: (item, ext) => renderFilename(this.filename, item, ext, this.folderOf(item)),
       dryRun: config.dryRun,
       onRateLimited: (error) => (this.rateLimited ??= error),
     };
@@ -137,12 +139,14 @@ class Run {
     try {
       recoverLostPages(archive, context.notice);
       archive.checkFiles();
+      // Resolved first: how many accounts there are decides the default file names.
+      const resolved = await resolveAccounts(this.config.users, this.config.shard, context);
+      accounts = [...resolved.accounts, ...resolved.failed];
+      this.filename = this.config.filename ?? (accounts.length > 1 ? DEFAULT_MULTI_FILENAME : DEFAULT_FILENAME);
       for (const item of archive.pending()) {
         await this.queue.room();
         this.items.handle(item, false);
       }
-      const resolved = await resolveAccounts(this.config.users, this.config.shard, context);
-      accounts = [...resolved.accounts, ...resolved.failed];
       for (const failed of resolved.failed) this.hooks.emit(accountRecord(failed));
       const error = await pageAccounts(resolved.accounts, context);
       for (const account of resolved.accounts) if (account.error) this.hooks.emit(accountRecord(account));
@@ -211,7 +215,7 @@ class Run {
 
   /** `{account}`, only when the template names it (the folder is then chosen and remembered). */
   private folderOf(item: MediaItem): string | undefined {
-    return usesAccount(this.config.filename) ? accountFolder(item.tweet.author_id, item.tweet.username, this.session.archive) : undefined;
+    return usesAccount(this.filename) ? accountFolder(item.tweet.author_id, item.tweet.username, this.session.archive) : undefined;
   }
 }
 

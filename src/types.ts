@@ -17,11 +17,11 @@ export interface Media {
   public_metrics?: { view_count: number };
 }
 
-export interface Variant {
+export type Variant = {
   bit_rate?: number;
   content_type: string;
   url: string;
-}
+};
 
 /** The tweet a media item was found in. `source_*` name the original of a repost or quote. */
 export interface TweetContext {
@@ -77,7 +77,10 @@ export interface ArchivedFile {
 
 export type ItemStatus = 'downloaded' | 'exists' | 'planned' | 'skipped' | 'failed';
 
-/** One NDJSON line: v2 fields at the top level, then tweet context, then what happened. */
+/**
+ * One NDJSON line: v2 fields at the top level, then tweet context, then what happened. Its
+ * published contract is MediaRecordSchema (src/output/schemas.ts); a test keeps the two equal.
+ */
 export type ItemRecord = Partial<Media> &
   Partial<TweetContext> & {
     status: ItemStatus;

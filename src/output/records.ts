@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import type { ArchivedFile, ItemRecord, ItemStatus, MediaItem } from '../types.js';
+import type { MediaRecordSchema } from './schemas.js';
 
 /**
  * One NDJSON record per media item, keys in DESIGN.md's order: the v2 Media fields, the tweet
@@ -44,3 +46,6 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;
 }
+
+/** Every record the code builds fits the published schema (checked by the compiler). */
+export const recordFitsSchema: (record: ItemRecord) => z.input<typeof MediaRecordSchema> = (record) => record;

@@ -27,8 +27,9 @@ export interface SummaryFacts {
   waiting: number;
   dryRun: boolean;
   failures: readonly { media_key?: string; tweet_id?: string; reason?: string }[];
-  /** With more than one account, a line each. */
+  /** A line each when `perAccount` (a run given several accounts, even if its shard left it one). */
   accounts?: readonly AccountFacts[];
+  perAccount?: boolean;
 }
 
 /** One account's part of a run. */
@@ -54,7 +55,7 @@ export function formatSummary(facts: SummaryFacts): string {
     lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
   }
   const accounts = facts.accounts ?? [];
-  if (accounts.length > 1) for (const account of accounts) lines.push(accountLine(account));
+  if (facts.perAccount || accounts.length > 1) for (const account of accounts) lines.push(accountLine(account));
   else if (facts.scan) lines.push(`history: ${historyLine(facts.scan, facts.stop)}`);
   if (!facts.dryRun && facts.waiting > 0) {
     lines.push(`waiting: ${facts.waiting} media found but not on disk yet; the next run fetches them without paying for their pages again`);

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { SettingsSchema } from '../settings.js';
+import { MediaRecordSchema } from './schemas.js';
+
+/** The JSON Schemas published in schemas/, by file name, generated from the code's zod schemas. */
+export function publishedSchemas(): Record<string, unknown> {
+  return {
+    'media-record.schema.json': z.toJSONSchema(MediaRecordSchema),
+    'config.schema.json': z.toJSONSchema(SettingsSchema),
+  };
+}
