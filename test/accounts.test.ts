@@ -67,6 +67,13 @@ describe('targets', () => {
     const bad = await archiveRun(s, tempDir(), [], { user: 'https://x.com/home' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('is neither a numeric user id, a handle like @omarmhaimdat, nor a profile URL');
+    s.resetStats();
+    const piped = await runCli(['--users-file', '-', '--out', tempDir(), ...serverArgs(s), '--dry-run'], { input: '# from a pipe\n96479162\n' });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(pageRequests(s)[0]).toBe(`${USER}:head`);
+    const typo = await runCli(['--users-file', '-', '--out', tempDir(), ...serverArgs(s)], { input: '96479162\nnot a user!\n' });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('x-media-dump: standard input line 2: "not a user!" is neither a numeric user id, a handle like @omarmhaimdat, nor a profile URL like https://x.com/omarmhaimdat\n');
   });
 });
 

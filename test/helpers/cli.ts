@@ -23,6 +23,8 @@ export interface CliOptions {
   cwd?: string;
   /** Called once the child is spawned: tests use it to signal or kill it at a chosen moment. */
   onSpawn?: (child: ChildProcess) => void;
+  /** Written to the child's standard input (otherwise it gets none). */
+  input?: string;
 }
 
 /** Run the built CLI as a child process, the way users and cron do. No inherited API key. */
@@ -33,11 +35,12 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   }
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     options.onSpawn?.(child);
