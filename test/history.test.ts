@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ReplayServer } from '../fixtures/replay-server.js';
 import { describe, expect, it } from 'vitest';
 import { archiveRun, mediaFiles, ndjson, tempDir, useReplayServers } from './helpers/cli.js';
 import { expectMedia, expectSaved, pagesAsked } from './helpers/expect.js';
@@ -143,5 +146,45 @@ describe('an interrupted run', () => {
     expect(run.stderr).toContain('stopped: interrupted');
     expect(run.stderr).toContain(`waiting: ${30 - saved} media found but not on disk yet`);
     expect(run.stderr).not.toContain('history: complete');
+  });
+});
+
+describe('a damaged journal', () => {
+  /** A dry run journals the three pages (no file yet); then page 2's line is overwritten with garbage. */
+  async function damagedArchive(s: ReplayServer) {
+    const out = tempDir();
+    expect((await archiveRun(s, out, ['--dry-run'])).code).toBe(0);
+    const journal = path.join(out, '.x-media-dump', 'journal.jsonl');
+    const lines = fs.readFileSync(journal, 'utf8').split('\n');
+    const pageTwo = lines.findIndex((line) => line.includes('"seq":2'));
+    lines[pageTwo] = `{"k":"tx","entries":[${'#'.repeat(40)}`;
+    fs.writeFileSync(journal, lines.join('\n'));
+    s.resetStats();
+    return out;
+  }
+
+  it("page 2's media come back from the stored tweets: one run saves every file, at no extra page", async () => {
+    const s = await serve();
+    const out = await damagedArchive(s);
+    const run = await archiveRun(s, out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/the journal had 1 unreadable line \(damage, not a crash's cut-off end\); a copy of it as it was is kept at \S+journal\.damaged-[\dT-]+Z\.jsonl; files already on disk are kept; 1 page whose records were lost came back from the stored tweets, at no cost/);
+    expect(run.stderr).not.toContain('nothing complete was lost');
+    expectMedia(s, out, ALL);
+    expect(pagesAsked(s)).toEqual([1]);
+    expect(fs.readdirSync(path.join(out, '.x-media-dump')).filter((n) => n.startsWith('journal.damaged-'))).toHaveLength(1);
+  });
+
+  it('without the stored tweets, page 2 is paged again from page 1 down to page 3, and said so', async () => {
+    const s = await serve();
+    const out = await damagedArchive(s);
+    fs.rmSync(path.join(out, '.x-media-dump', 'tweets.jsonl.gz'));
+    const run = await archiveRun(s, out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`1 page of user ${USER} could not be recovered and are paged again from page 1 on this run: paying again for what was lost is the honest cost`);
+    expectMedia(s, out, ALL);
+    // The head check, then the re-page: page 1 again, page 2, and page 3 where it meets what is known.
+    expect(pagesAsked(s)).toEqual([1, 1, 2, 3]);
+    expect(run.stderr).toContain('history: complete');
   });
 });

@@ -71,17 +71,18 @@ export class TweetStore {
   /** The pages stored in bytes [from, to), in order; an unreadable stretch ends the list there. */
   read(from: number, to: number): StoredPage[] {
     if (to <= from) return [];
-    const buffer = Buffer.alloc(to - from);
-    const fd = fs.openSync(this.path, 'r');
-    try {
-      fs.readSync(fd, buffer, 0, buffer.length, from);
-    } finally {
-      fs.closeSync(fd);
-    }
     let text: string;
     try {
+      const buffer = Buffer.alloc(to - from);
+      const fd = fs.openSync(this.path, 'r');
+      try {
+        fs.readSync(fd, buffer, 0, buffer.length, from);
+      } finally {
+        fs.closeSync(fd);
+      }
       text = gunzipSync(buffer).toString('utf8');
     } catch {
+      // Gone, cut short or damaged: those pages' tweets are not there to read.
       return [];
     }
     const pages: StoredPage[] = [];
