@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkHost, DEFAULT_API_BASE, parseConfig, parseOut, type ArchiveFlags } from './config.js';
-import { ExitCode, InterruptedError, XmdError } from './errors.js';
+import { ExitCode, InterruptedError, UsageError, XmdError } from './errors.js';
 import { DEFAULT_FILENAME } from './media/filename.js';
 import { escapeControls } from './output/terminal.js';
 import type { ItemRecord } from './types.js';
@@ -113,25 +113,14 @@ function buildProgram(): Command {
     .command('export')
     .description("write the archive's records as NDJSON to stdout (no API, no key)")
     .option('--out <dir>', 'archive folder', './media')
-    .action(async (flags: { out: string }) => {
-      const { exportRecords } = await import('./export.js');
-      // Records go out in 64 KB writes; a slow reader (`| less`) holds us at each one, so they
-      // never pile up in memory.
-      let batch: string[] = [];
-      let size = 0;
-      const flush = async () => {
-        const ok = process.stdout.write(redact(batch.join('')));
-        batch = [];
-        size = 0;
-        if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
-      };
-      for (const record of exportRecords(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`))) {
-        const line = `${JSON.stringify(record)}\n`;
-        batch.push(line);
-        size += line.length;
-        if (size >= 65_536) await flush();
-      }
-      await flush();
+    .option('--tweets', 'one X API v2 Tweet object per archived tweet instead of the media records')
+    .option('--raw', 'with --tweets: the tweet objects as the API sent them')
+    .action(async (flags: { out: string; tweets?: boolean; raw?: boolean }) => {
+      if (flags.raw && !flags.tweets) throw new UsageError('--raw goes with --tweets: export --tweets --raw prints the tweets as the API sent them');
+      const { exportRecords, exportTweets } = await import('./export.js');
+      const notice = (m: string) => say(`x-media-dump: ${m}`);
+      const out = parseOut(flags.out);
+      await writeLines(flags.tweets ? exportTweets(out, { raw: flags.raw === true }, notice) : exportRecords(out, notice));
     });
 
   const verifyCommand = program
@@ -162,6 +151,28 @@ function buildProgram(): Command {
 /** One NDJSON line: still valid JSON, with every control and bidi character escaped. */
 function writeRecord(record: ItemRecord): void {
   process.stdout.write(redact(`${JSON.stringify(record)}\n`));
+}
+
+/**
+ * Values as NDJSON on stdout, in 64 KB writes; a slow reader (`| less`) holds us at each one, so
+ * they never pile up in memory.
+ */
+async function writeLines(values: Iterable<unknown>): Promise<void> {
+  let batch: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const ok = process.stdout.write(redact(batch.join('')));
+    batch = [];
+    size = 0;
+    if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  };
+  for (const value of values) {
+    const line = `${JSON.stringify(value)}\n`;
+    batch.push(line);
+    size += line.length;
+    if (size >= 65_536) await flush();
+  }
+  await flush();
 }
 
 /** Ctrl-C / SIGTERM: stop starting work, let the run save its state, then exit 130. */
