@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkHost, DEFAULT_API_BASE, parseConfig, parseOut, type ArchiveFlags } from './config.js';
+import { checkHost, DEFAULT_API_BASE, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, type ArchiveFlags } from './config.js';
 import { ExitCode, InterruptedError, UsageError, XmdError } from './errors.js';
 import { DEFAULT_FILENAME } from './media/filename.js';
 import { escapeControls } from './output/terminal.js';
@@ -94,6 +94,8 @@ function buildProgram(): Command {
     .option('--no-retweets', 'leave out media the user reposted or quoted')
     .option('--filename <template>', 'file name: {tweet_id} {n} {media_key} {type} {date} {username} {ext}', DEFAULT_FILENAME)
     .option('--dry-run', 'page and plan, download nothing (records say "planned")')
+    .option('--write-metadata', "a JSON file per tweet beside its media: the tweet's X v2 record and its media records")
+    .option('--metadata-filename <template>', `that file's name, with --filename's fields; implies --write-metadata (default: "${DEFAULT_METADATA_FILENAME}")`)
     .option('--full', 'page past already-archived tweets to the end (files on disk are still skipped)')
     .addOption(new Option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)').argParser(collectHost).default([], 'none'))
     .addOption(new Option('--api-base <url>', `API base URL (default: ${DEFAULT_API_BASE})`).env('AGNTDATA_API_BASE'))

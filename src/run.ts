@@ -6,7 +6,8 @@ import { ApiAuthError, ApiCreditsError, ArchiveWriteError, NotFoundError, Payloa
 import { DownloadQueue } from './download/queue.js';
 import type { SaveContext } from './download/save.js';
 import { SafeFolders } from './archive/files.js';
-import { ItemHandler } from './items.js';
+import { FAILURES_SHOWN, ItemHandler } from './items.js';
+import { Sidecars } from './metadata.js';
 import { renderFilename } from './media/filename.js';
 import { normalizeTweet, tweetFacts } from './media/normalize.js';
 import { problemRecord } from './output/records.js';
@@ -57,6 +58,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
   try {
     await run.queue.drain();
+    await run.finish();
   } finally {
     await session.close();
   }
@@ -78,6 +80,8 @@ class Run {
   readonly client: ApiClient;
   readonly queue: DownloadQueue;
   readonly items: ItemHandler;
+  /** --write-metadata (not on a dry run). */
+  readonly sidecars: Sidecars | undefined;
   rateLimited: RateLimitedError | undefined;
   private requestsLeft: number;
 
@@ -98,9 +102,12 @@ class Run {
     };
     this.items = new ItemHandler(config, archive, this.queue, save, (record) => {
       this.items.progress.cents = this.client.cost.cents;
+      if (record.status === 'downloaded' && record.tweet_id !== undefined) this.sidecars?.saved(record.tweet_id);
       hooks.emit(record);
       hooks.reporter.progress(this.items.progress);
     });
+    const sidecarFailed = (f: { tweetId: string; reason: string }) => this.failed({ status: 'failed', tweet_id: f.tweetId, reason: `metadata: ${f.reason}` });
+    this.sidecars = config.writeMetadata && !config.dryRun ? new Sidecars(archive, config.metadataFilename, save.fetch.folders, sidecarFailed) : undefined;
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   }
 
@@ -134,6 +141,18 @@ class Run {
   }
 
   private readonly mayRequest = (): boolean => this.requestsLeft-- > 0;
+
+  /** Once the downloads are done: the metadata sidecars still due (not after an interruption). */
+  async finish(): Promise<void> {
+    this.items.settleAll();
+    await this.sidecars?.finish(this.hooks.signal.aborted);
+  }
+
+  /** A failure beside the media items': counted and named in the summary, never a --json record. */
+  private failed(record: ItemRecord): void {
+    if (this.items.failures.length < FAILURES_SHOWN) this.items.failures.push(record);
+    this.items.progress.failed += 1;
+  }
 
   /**
    * One `/user/details?user_id=` request (remembered once it finds the user) tells an id that
@@ -182,6 +201,8 @@ class Run {
         for (const problem of problems) items.emit(problemRecord(problem));
         for (const item of pageItems) items.handle(item, true);
       }
+      const keys = found.flatMap((f) => f.items.map((item) => item.media.media_key));
+      this.sidecars?.afterPage(page.tweets, items.settled(keys), () => this.hooks.signal.aborted);
     }
   }
 }
