@@ -125,6 +125,16 @@ function buildProgram(): Command {
       await writeLines(flags.tweets ? exportTweets(out, { raw: flags.raw === true }, notice) : exportRecords(out, notice));
     });
 
+  program
+    .command('view')
+    .description('write <out>/index.html, an offline viewer of the archived media (no API, no key)')
+    .option('--out <dir>', 'archive folder', './media')
+    .action(async (flags: { out: string }) => {
+      const { viewArchive } = await import('./view/archive.js');
+      const result = await viewArchive(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`));
+      say(`wrote ${result.page}: ${result.items} media, ${result.withText} with their tweet's text; open it in a browser (no server needed)`);
+    });
+
   const verifyCommand = program
     .command('verify')
     .description('re-hash every archived file against the archive; --repair fetches bad ones again (no API request)')

@@ -15,6 +15,7 @@ import type { Reporter } from './output/reporter.js';
 import type { Progress } from './output/summary.js';
 import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
+import { hasViewer, writeArchiveViewer } from './view/archive.js';
 import type { ItemRecord, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
@@ -142,10 +143,18 @@ class Run {
 
   private readonly mayRequest = (): boolean => this.requestsLeft-- > 0;
 
-  /** Once the downloads are done: the metadata sidecars still due (not after an interruption). */
+  /**
+   * Once the downloads are done: the metadata sidecars still due, then the viewer, when the
+   * archive has one (`view` made it). Neither after an interruption; a failure is the run's (exit 1).
+   */
   async finish(): Promise<void> {
     this.items.settleAll();
-    await this.sidecars?.finish(this.hooks.signal.aborted);
+    const aborted = this.hooks.signal.aborted;
+    await this.sidecars?.finish(aborted);
+    if (aborted || this.config.dryRun || !hasViewer(this.config.out)) return;
+    await writeArchiveViewer(this.session.archive).catch((error: unknown) => {
+      this.failed({ status: 'failed', reason: error instanceof Error ? error.message : String(error) });
+    });
   }
 
   /** A failure beside the media items': counted and named in the summary, never a --json record. */
