@@ -37,7 +37,6 @@ export class Sidecars {
   private readonly owed = new Set<string>();
   private readonly pages = new Set<Promise<void>>();
   private failed = false;
-  private temps = 0;
 
   constructor(
     private readonly archive: ArchiveReader,
@@ -102,7 +101,11 @@ export class Sidecars {
     const bytes = Buffer.from(`${JSON.stringify({ tweet, media }, null, 2)}\n`);
     try {
       const target = await this.folders.target(relPath);
-      if (hasBytes(target, bytes)) return { tweetId: tweet.id, dir: undefined };
+      if (hasBytes(target, bytes)) {
+        // A run killed while rewriting it may have left its temp file: never renamed, so never a sidecar.
+        fs.rmSync(tempFor(target), { force: true });
+        return { tweetId: tweet.id, dir: undefined };
+      }
       await this.replace(target, bytes);
       return { tweetId: tweet.id, dir: path.dirname(target) };
     } catch (error) {
@@ -115,7 +118,8 @@ export class Sidecars {
 
   /** Temp file beside the target (never through a link), fsync, rename over it. */
   private async replace(target: string, bytes: Buffer): Promise<void> {
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++this.temps}.tmp`);
+    const temp = tempFor(target);
+    // Whatever is there (a killed run's temp, a planted link) is unlinked and the create tried again.
     const fd = await createExclusive(temp);
     try {
       for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done);
@@ -145,6 +149,14 @@ export class Sidecars {
       fs.rmSync(temp, { force: true });
     }
   }
+}
+
+/**
+ * One temp name per sidecar, beside it: one run at a time holds the archive, and a name a killed
+ * run left is taken over (createExclusive) or removed the next time the sidecar is checked.
+ */
+function tempFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.x-media-dump.tmp`);
 }
 
 /** The file holds exactly `bytes` (read without following a link: a link is replaced, not read through). */

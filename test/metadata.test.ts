@@ -90,11 +90,17 @@ describe('--write-metadata', () => {
     const before = identities(files);
     await new Promise((resolve) => setTimeout(resolve, 20));
 
+    // What a run killed while rewriting a sidecar leaves beside it: removed once the sidecar is checked.
+    const headTweet = String(seedTweets()[0]?.['tweet_id']);
+    const leftover = path.join(out, `.${headTweet}.json.x-media-dump.tmp`);
+    fs.writeFileSync(leftover, '{"tweet": {"id": "half');
+
     s.resetStats();
     const idle = await archiveRun(s, out, WRITE);
     expect(idle.code, idle.stderr).toBe(0);
     expect(s.apiRequests()).toHaveLength(1);
     expect(identities(files)).toEqual(before);
+    expect(fs.existsSync(leftover)).toBe(false);
 
     // The head page again, with new counts on its first tweet.
     const page1 = structuredClone(pages[USER]?.[0]) as { results: Json[] };
