@@ -6,7 +6,7 @@ import { JOURNAL, type ArchiveReader } from './archive/reader.js';
 import { archiveRecord } from './export.js';
 import { renderFilename } from './media/filename.js';
 import { normalizeTweet } from './media/normalize.js';
-import { toV2Tweet } from './media/tweet.js';
+import { toV2Tweet, tweetText } from './media/tweet.js';
 
 /**
  * `--write-metadata`: one JSON file per tweet beside its media, `{tweet, media}`: the tweet's X
@@ -81,7 +81,7 @@ export class Sidecars {
     if (this.sweepAll || this.owed.size > 0) {
       const dirs = new Set<string>();
       for (const raw of this.archive.tweetsKept()) {
-        if (!this.sweepAll && !this.owed.has(toV2Tweet(raw)?.id ?? '')) continue;
+        if (!this.sweepAll && !this.owed.has(tweetText(raw)?.id ?? '')) continue;
         const done = await this.write(raw);
         if (done?.dir) dirs.add(done.dir);
       }
