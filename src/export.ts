@@ -1,5 +1,5 @@
 import type { ArchiveReader } from './archive/reader.js';
-import { toV2Tweet, type V2Tweet } from './media/tweet.js';
+import { toV2Tweet } from './media/tweet.js';
 import { toRecord } from './output/records.js';
 import { openArchiveForReading } from './session.js';
 import type { ArchivedFile, ItemRecord, MediaItem } from './types.js';
@@ -28,7 +28,7 @@ export function archiveRecord(item: MediaItem, file: ArchivedFile | undefined): 
  * first; as X API v2 Tweet objects, or with `raw` as the API sent them. A kept tweet with no id
  * a v2 record can hold is left out of the v2 form, and counted in one notice.
  */
-export function* exportTweets(out: string, options: { raw: boolean }, notice?: (message: string) => void): Generator<V2Tweet | unknown> {
+export function* exportTweets(out: string, options: { raw: boolean }, notice?: (message: string) => void): Generator<unknown> {
   const archive = openForExport(out, notice);
   let unmapped = 0;
   try {

@@ -73,14 +73,15 @@ export class Sidecars {
 
   /**
    * At the run's end (queue drained): the pages still waiting, then the tweets owed (or all of
-   * them), then the state, when every sidecar is written. Not after an interruption.
+   * them), then the state, when every sidecar is written. Stops at an interruption.
    */
-  async finish(aborted: boolean): Promise<void> {
+  async finish(aborted: () => boolean): Promise<void> {
     while (this.pages.size > 0) await Promise.allSettled([...this.pages]);
-    if (aborted) return;
+    if (aborted()) return;
     if (this.sweepAll || this.owed.size > 0) {
       const dirs = new Set<string>();
       for (const raw of this.archive.tweetsKept()) {
+        if (aborted()) return;
         if (!this.sweepAll && !this.owed.has(tweetText(raw)?.id ?? '')) continue;
         const done = await this.write(raw);
         if (done?.dir) dirs.add(done.dir);

@@ -149,9 +149,8 @@ class Run {
    */
   async finish(): Promise<void> {
     this.items.settleAll();
-    const aborted = this.hooks.signal.aborted;
-    await this.sidecars?.finish(aborted);
-    if (aborted || this.config.dryRun || !hasViewer(this.config.out)) return;
+    await this.sidecars?.finish(() => this.hooks.signal.aborted);
+    if (this.hooks.signal.aborted || this.config.dryRun || !hasViewer(this.config.out)) return;
     await writeArchiveViewer(this.session.archive).catch((error: unknown) => {
       this.failed({ status: 'failed', reason: error instanceof Error ? error.message : String(error) });
     });
