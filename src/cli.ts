@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkHost, DEFAULT_API_BASE, parseConfig, parseOut, type ArchiveFlags } from './config.js';
+import { checkHost, DEFAULT_API_BASE, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, type ArchiveFlags } from './config.js';
 import { ExitCode, InterruptedError, UsageError, XmdError } from './errors.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
 import { mergeSettings, parseSettings, settingsPath } from './settings.js';
@@ -129,6 +129,8 @@ function buildProgram(): Command {
     .option('--no-retweets', 'leave out media the user reposted or quoted')
     .option('--filename <template>', `file name: {tweet_id} {n} {media_key} {type} {date} {username} {account} {ext} (default: ${DEFAULT_FILENAME}; ${DEFAULT_MULTI_FILENAME} with several accounts)`)
     .option('--dry-run', 'page and plan, download nothing (records say "planned")')
+    .option('--write-metadata', "a JSON file per tweet beside its media: the tweet's X v2 record and its media records")
+    .option('--metadata-filename <template>', `that file's name, with --filename's fields; implies --write-metadata (default: "${DEFAULT_METADATA_FILENAME}")`)
     .option('--full', 'page past already-archived tweets to the end (files on disk are still skipped)')
     .addOption(new Option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)').argParser(collectHost).default([], 'none'))
     .addOption(new Option('--api-base <url>', `API base URL (default: ${DEFAULT_API_BASE})`).env('AGNTDATA_API_BASE'))
@@ -148,25 +150,24 @@ function buildProgram(): Command {
     .command('export')
     .description("write the archive's records as NDJSON to stdout (no API, no key)")
     .option('--out <dir>', 'archive folder', './media')
+    .option('--tweets', 'one X API v2 Tweet object per archived tweet instead of the media records')
+    .option('--raw', 'with --tweets: the tweet objects as the API sent them')
+    .action(async (flags: { out: string; tweets?: boolean; raw?: boolean }) => {
+      if (flags.raw && !flags.tweets) throw new UsageError('--raw goes with --tweets: export --tweets --raw prints the tweets as the API sent them');
+      const { exportRecords, exportTweets } = await import('./export.js');
+      const notice = (m: string) => say(`x-media-dump: ${m}`);
+      const out = parseOut(flags.out);
+      await writeLines(flags.tweets ? exportTweets(out, { raw: flags.raw === true }, notice) : exportRecords(out, notice));
+    });
+
+  program
+    .command('view')
+    .description('write <out>/index.html, an offline viewer of the archived media (no API, no key)')
+    .option('--out <dir>', 'archive folder', './media')
     .action(async (flags: { out: string }) => {
-      const { exportRecords } = await import('./export.js');
-      // Records go out in 64 KB writes; a slow reader (`| less`) holds us at each one, so they
-      // never pile up in memory.
-      let batch: string[] = [];
-      let size = 0;
-      const flush = async () => {
-        const ok = process.stdout.write(redact(batch.join('')));
-        batch = [];
-        size = 0;
-        if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
-      };
-      for (const record of exportRecords(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`))) {
-        const line = `${JSON.stringify(record)}\n`;
-        batch.push(line);
-        size += line.length;
-        if (size >= 65_536) await flush();
-      }
-      await flush();
+      const { viewArchive } = await import('./view/archive.js');
+      const result = await viewArchive(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`));
+      say(`wrote ${result.page}: ${result.items} media, ${result.withText} with their tweet's text; open it in a browser (no server needed)`);
     });
 
   const verifyCommand = program
@@ -197,6 +198,28 @@ function buildProgram(): Command {
 /** One NDJSON line: still valid JSON, with every control and bidi character escaped. */
 function writeRecord(record: ItemRecord): void {
   process.stdout.write(redact(`${JSON.stringify(record)}\n`));
+}
+
+/**
+ * Values as NDJSON on stdout, in 64 KB writes; a slow reader (`| less`) holds us at each one, so
+ * they never pile up in memory.
+ */
+async function writeLines(values: Iterable<unknown>): Promise<void> {
+  let batch: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const ok = process.stdout.write(redact(batch.join('')));
+    batch = [];
+    size = 0;
+    if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  };
+  for (const value of values) {
+    const line = `${JSON.stringify(value)}\n`;
+    batch.push(line);
+    size += line.length;
+    if (size >= 65_536) await flush();
+  }
+  await flush();
 }
 
 /** Ctrl-C / SIGTERM: stop starting work, let the run save its state, then exit 130. */

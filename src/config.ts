@@ -43,6 +43,9 @@ export interface Config {
   /** --max-file-size, bytes: a body announced or counted larger is refused. */
   maxFileSize: number;
   quiet: boolean;
+  /** --write-metadata: a JSON file per tweet beside its media, named by `metadataFilename`. */
+  writeMetadata: boolean;
+  metadataFilename: string;
 }
 
 /** The main command's flags as commander hands them over (numbers already range-checked). */
@@ -72,7 +75,12 @@ export interface ArchiveFlags {
   minRate: number;
   maxFileSize: number;
   quiet?: boolean;
+  writeMetadata?: boolean;
+  /** Given without --write-metadata, it implies it. */
+  metadataFilename?: string;
 }
+
+export const DEFAULT_METADATA_FILENAME = '{tweet_id}.json';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -90,6 +98,9 @@ export function parseConfig(flags: ArchiveFlags, env: Env, read: ReadFile = read
   const filename = flags.filename;
   const templateProblem = filename === undefined ? undefined : checkTemplate(filename);
   if (filename !== undefined && templateProblem) throw new UsageError(`--filename ${JSON.stringify(filename)} ${templateProblem}`);
+  const metadataFilename = flags.metadataFilename ?? DEFAULT_METADATA_FILENAME;
+  const metadataProblem = checkMetadataTemplate(metadataFilename);
+  if (metadataProblem) throw new UsageError(`--metadata-filename ${JSON.stringify(metadataFilename)} ${metadataProblem}`);
   return Object.freeze({
     users,
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
@@ -115,7 +126,21 @@ export function parseConfig(flags: ArchiveFlags, env: Env, read: ReadFile = read
     minRate: flags.minRate,
     maxFileSize: flags.maxFileSize,
     quiet: flags.quiet === true,
+    writeMetadata: flags.writeMetadata === true || flags.metadataFilename !== undefined,
+    metadataFilename,
   });
+}
+
+/**
+ * --filename's rules, and two more: one file per tweet needs `{tweet_id}` in it, and a name
+ * ending in `.json` (or `.{ext}`, which is `json` here) can never be a media file's.
+ */
+function checkMetadataTemplate(template: string): string | undefined {
+  const problem = checkTemplate(template);
+  if (problem) return problem;
+  if (!template.includes('{tweet_id}')) return 'needs {tweet_id}: one file per tweet, e.g. {username}/{tweet_id}.json';
+  if (!/\.(json|\{ext\})$/i.test(template)) return 'must end in .json (or .{ext}), so it can never name a media file';
+  return undefined;
 }
 
 /** --out as an absolute path; an empty one would archive into whatever folder cron starts in. */

@@ -23,6 +23,8 @@ export class ItemHandler {
   /** Files saved this run, by account (the tweet's author). */
   private readonly saved = new Map<string, number>();
   private readonly planOptions: PlanOptions;
+  /** Items queued and not yet saved or failed, by media key: what `settled` waits on. */
+  private readonly unsettled = new Map<string, { done: Promise<void>; settle: () => void }>();
 
   constructor(
     config: Config,
@@ -67,6 +69,41 @@ export class ItemHandler {
     // A dry run has nothing to queue unless there is a file to check.
     if (this.save.dryRun && (archived === undefined || archived.upgradable)) return this.emit(toRecord(item, 'planned'));
     this.wanted += 1;
-    this.queue.schedule(archived?.bytes ?? estimatedBytes(plan), async () => this.emit(await saveItem(plan, this.save)));
+    const settle = this.track(key);
+    this.queue.schedule(archived?.bytes ?? estimatedBytes(plan), async () => {
+      try {
+        this.emit(await saveItem(plan, this.save));
+      } finally {
+        settle();
+      }
+    });
+  }
+
+  /** Resolves once none of these items waits in the queue or is being saved. */
+  async settled(mediaKeys: Iterable<string>): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const key of mediaKeys) {
+      const wait = this.unsettled.get(key);
+      if (wait) waits.push(wait.done);
+    }
+    await Promise.all(waits);
+  }
+
+  /** After the queue is drained: the items it never started (an interruption) settle too. */
+  settleAll(): void {
+    for (const wait of [...this.unsettled.values()]) wait.settle();
+  }
+
+  private track(key: string): () => void {
+    let resolve: (() => void) | undefined;
+    const done = new Promise<void>((r) => {
+      resolve = () => r();
+    });
+    const settle = () => {
+      this.unsettled.delete(key);
+      resolve?.();
+    };
+    this.unsettled.set(key, { done, settle });
+    return settle;
   }
 }

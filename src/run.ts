@@ -7,7 +7,8 @@ import type { Config } from './config.js';
 import { ExitCode, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
 import type { SaveContext } from './download/save.js';
-import { ItemHandler } from './items.js';
+import { FAILURES_SHOWN, ItemHandler } from './items.js';
+import { Sidecars } from './metadata.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME, renderFilename, usesAccount } from './media/filename.js';
 import { normalizeTweet, tweetFacts } from './media/normalize.js';
 import { problemRecord } from './output/records.js';
@@ -15,6 +16,7 @@ import type { Reporter } from './output/reporter.js';
 import type { Progress } from './output/summary.js';
 import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
+import { hasViewer, writeArchiveViewer } from './view/archive.js';
 import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
@@ -74,6 +76,7 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
   try {
     await run.queue.drain();
+    await run.finish();
   } finally {
     await session.close();
   }
@@ -101,6 +104,8 @@ class Run {
   readonly client: ApiClient;
   readonly queue: DownloadQueue;
   readonly items: ItemHandler;
+  /** --write-metadata (not on a dry run). */
+  readonly sidecars: Sidecars | undefined;
   rateLimited: RateLimitedError | undefined;
   private requestsLeft: number;
   /** --filename, or the default for one account or for several. */
@@ -125,9 +130,12 @@ class Run {
     };
     this.items = new ItemHandler(config, archive, this.queue, save, (record) => {
       this.items.progress.cents = this.client.cost.cents;
+      if (record.status === 'downloaded' && record.tweet_id !== undefined) this.sidecars?.saved(record.tweet_id);
       hooks.emit(record);
       hooks.reporter.progress(this.items.progress);
     });
+    const sidecarFailed = (f: { tweetId: string; reason: string }) => this.failed({ status: 'failed', tweet_id: f.tweetId, reason: `metadata: ${f.reason}` });
+    this.sidecars = config.writeMetadata && !config.dryRun ? new Sidecars(archive, config.metadataFilename, folders, sidecarFailed) : undefined;
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   }
 
@@ -157,6 +165,25 @@ class Run {
       if (!(error instanceof XmdError) || error instanceof UsageError) throw error;
       return { accounts, error };
     }
+  }
+
+  /**
+   * Once the downloads are done: the metadata sidecars still due, then the viewer, when the
+   * archive has one (`view` made it). Neither after an interruption; a failure is the run's (exit 1).
+   */
+  async finish(): Promise<void> {
+    this.items.settleAll();
+    await this.sidecars?.finish(() => this.hooks.signal.aborted);
+    if (this.hooks.signal.aborted || this.config.dryRun || !hasViewer(this.config.out)) return;
+    await writeArchiveViewer(this.session.archive).catch((error: unknown) => {
+      this.failed({ status: 'failed', reason: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  /** A failure beside the media items': counted and named in the summary, never a --json record. */
+  private failed(record: ItemRecord): void {
+    if (this.items.failures.length < FAILURES_SHOWN) this.items.failures.push(record);
+    this.items.progress.failed += 1;
   }
 
   /** With one account, a usage problem (no such user) is the run's: exit 2, no summary, as ever. */
@@ -211,6 +238,8 @@ class Run {
       for (const problem of problems) items.emit(problemRecord(problem));
       for (const item of pageItems) items.handle(item, true);
     }
+    const keys = found.flatMap((f) => f.items.map((item) => item.media.media_key));
+    this.sidecars?.afterPage(page.tweets, items.settled(keys), () => this.hooks.signal.aborted);
   }
 
   /** `{account}`, only when the template names it (the folder is then chosen and remembered). */

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { normalizeTweet, tweetFacts } from '../src/media/normalize.js';
+import { toV2Tweet } from '../src/media/tweet.js';
 import { planItem, type PlanOptions } from '../src/media/plan.js';
 import { problemRecord, toRecord } from '../src/output/records.js';
 import { MEDIA_TYPES, type MediaItem } from '../src/types.js';
@@ -10,8 +13,8 @@ import { seedServerPages, USER } from './helpers/seed.js';
 /**
  * A seeded fuzz test (issue 14): the real reference payloads and the seed pages' tweets, mutated
  * thousands of times (a field deleted, retyped, enlarged, or wrapped in retweet/quote chains up to
- * 5,000 deep). normalizeTweet, planItem and tweetFacts must never throw, and what they produce
- * must be fit for the archive. A failure names the seed and the mutations: rerun it with
+ * 5,000 deep). normalizeTweet, planItem, tweetFacts and toV2Tweet must never throw, and what they
+ * produce must be fit for the archive (a v2 Tweet valid against X's schema, whatever the input). A failure names the seed and the mutations: rerun it with
  * FUZZ_SEED=<seed> npx vitest run test/fuzz.test.ts.
  */
 
@@ -19,6 +22,10 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 14_2024);
 const SAMPLES = 6000;
 const ALL: PlanOptions = { types: new Set(MEDIA_TYPES), includeReposts: true, allowHosts: ['pbs.twimg.com', 'video.twimg.com'] };
 const MAX_ID = (1n << 64n) - 1n;
+const REFERENCE = fileURLToPath(new URL('../fixtures/reference/', import.meta.url));
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+formats.default(ajv);
+const validateTweet = ajv.compile(JSON.parse(fs.readFileSync(`${REFERENCE}x-v2-tweet.schema.json`, 'utf8')) as object);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
@@ -36,13 +43,12 @@ function prng(seed: number): () => number {
 }
 
 function corpus(): { name: string; tweet: Json }[] {
-  const reference = fileURLToPath(new URL('../fixtures/reference/', import.meta.url));
   const files = ['v1', 'v1-graphql-legacy'].flatMap((dir) =>
     fs
-      .readdirSync(`${reference}${dir}`)
+      .readdirSync(`${REFERENCE}${dir}`)
       .filter((f) => f.endsWith('.json'))
       .sort()
-      .map((f) => ({ name: `${dir}/${f}`, tweet: JSON.parse(fs.readFileSync(`${reference}${dir}/${f}`, 'utf8')) as Json })),
+      .map((f) => ({ name: `${dir}/${f}`, tweet: JSON.parse(fs.readFileSync(`${REFERENCE}${dir}/${f}`, 'utf8')) as Json })),
   );
   const pages = (seedServerPages()[USER] ?? []) as { results?: Json[]; data?: { results: Json[] } }[];
   const seed = pages.flatMap((page, p) => (page.results ?? page.data?.results ?? []).map((tweet, i) => ({ name: `seed page ${p + 1} tweet ${i + 1}`, tweet })));
@@ -164,7 +170,13 @@ function expectHttpUrl(url: unknown, where: string): void {
 }
 
 /** The property: nothing throws, and every item and record is fit for the archive. */
-function check(raw: unknown, tally: { items: number; problems: number; downloads: number }): void {
+function check(raw: unknown, tally: { items: number; problems: number; downloads: number; tweets: number }): void {
+  const tweet = toV2Tweet(raw);
+  if (tweet !== undefined) {
+    if (!validateTweet(tweet)) throw new Error(`toV2Tweet: not a v2 Tweet: ${ajv.errorsText(validateTweet.errors).slice(0, 300)}`);
+    JSON.parse(JSON.stringify(tweet));
+    tally.tweets += 1;
+  }
   const facts = tweetFacts(raw);
   if (facts.id !== undefined && (facts.id < 0n || facts.id > MAX_ID)) throw new Error(`tweetFacts id ${facts.id}`);
   if (facts.time !== undefined && !Number.isFinite(facts.time)) throw new Error(`tweetFacts time ${facts.time}`);
@@ -193,12 +205,12 @@ function checkItem(item: MediaItem, tally: { downloads: number }): void {
   } else if (typeof plan.reason !== 'string') throw new Error('a skip without a reason');
 }
 
-describe('fuzz: normalizeTweet, planItem and tweetFacts on mutated real payloads', () => {
+describe('fuzz: normalizeTweet, planItem, tweetFacts and toV2Tweet on mutated real payloads', () => {
   it(`never throw, and keep every record fit for the archive (seed ${SEED}, ${SAMPLES} samples)`, () => {
     const random = prng(SEED);
     const bases = corpus();
     expect(bases).toHaveLength(34);
-    const tally = { mutations: 0, deep: 0, items: 0, problems: 0, downloads: 0 };
+    const tally = { mutations: 0, deep: 0, items: 0, problems: 0, downloads: 0, tweets: 0 };
     for (let sample = 0; sample < SAMPLES; sample++) {
       const mutator = new Mutator(random);
       const base = mutator.pick(bases);
@@ -221,5 +233,6 @@ describe('fuzz: normalizeTweet, planItem and tweetFacts on mutated real payloads
     expect(tally.items).toBeGreaterThan(1000);
     expect(tally.problems).toBeGreaterThan(1000);
     expect(tally.downloads).toBeGreaterThan(1000);
+    expect(tally.tweets).toBeGreaterThan(1000);
   });
 });
