@@ -14,7 +14,7 @@ import type { Reporter } from './output/reporter.js';
 import type { Progress } from './output/summary.js';
 import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
-import type { ItemRecord, ScanState, StopReason } from './types.js';
+import type { ApiRequestEvent, ItemRecord, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
 export interface RunHooks {
@@ -26,7 +26,11 @@ export interface RunHooks {
 export interface RunResult {
   progress: Progress;
   requests: number;
+  /** Requests the API refused (401, 402, 403): made, not billed. */
+  refused: number;
   cents: number;
+  /** Files the archive holds at the end of the run. */
+  onDisk: number;
   scan: ScanState | undefined;
   stop: StopReason | undefined;
   /** Media discovered that this run's filters want but that are not on disk yet. */
@@ -55,16 +59,19 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     throw error;
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
+  run.items.progress.pagingDone = true;
+  let onDisk = 0;
   try {
     await run.queue.drain();
+    onDisk = session.archive.counts().files;
   } finally {
     await session.close();
   }
   const { progress, failures } = run.items;
-  const { requests, cents } = run.client.cost;
+  const { requests, cents, refused } = run.client.cost;
   progress.cents = cents;
   const interrupted = hooks.signal.aborted;
-  return { ...paged, progress, requests, cents, failures, interrupted, waiting: run.items.waiting, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
+  return { ...paged, progress, requests, refused, cents, onDisk, failures, interrupted, waiting: run.items.waiting, stop: interrupted ? 'interrupted' : paged.stop, error: paged.error ?? run.rateLimited };
 }
 
 interface Paged {
@@ -87,7 +94,8 @@ class Run {
     private readonly session: Session,
   ) {
     const { archive, dispatcher, retry } = session;
-    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, minRate: config.minRate, dispatcher, retry });
+    const onRequest = (event: ApiRequestEvent) => hooks.reporter.request(event);
+    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, minRate: config.minRate, dispatcher, retry, onRequest });
     this.queue = new DownloadQueue(config.concurrency, hooks.signal);
     const save: SaveContext = {
       archive,
@@ -101,6 +109,7 @@ class Run {
       hooks.emit(record);
       hooks.reporter.progress(this.items.progress);
     });
+    hooks.reporter.progress(this.items.progress);
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   }
 
