@@ -45,8 +45,8 @@ describe('progress on a terminal', () => {
 });
 
 describe('progress without a terminal (cron)', () => {
-  it('a plain progress line while work remains, the failure when it happens, then the summary', async () => {
-    const server = await serve({ cdnLatencyMs: 400, handle: goneFromCdn });
+  it('a plain progress line while work remains (paging, then n/total), the failure when it happens, then the summary', async () => {
+    const server = await serve({ apiLatencyMs: 300, cdnLatencyMs: 400, handle: goneFromCdn });
     // The period is 30 s; the test shortens it to 100 ms through the variable cli.ts reads for tests.
     const result = await runCli(['--user', '96479162', '--out', tempDir(), '--concurrency', '1', ...serverArgs(server)], { env: { X_MEDIA_DUMP_TEST_PROGRESS_MS: '100' } });
     expect(result.code).toBe(1);
@@ -59,7 +59,13 @@ describe('progress without a terminal (cron)', () => {
     ]);
     const progress = lines.map((line, i) => ({ line, i })).filter(({ line }) => line.startsWith('x-media-dump: ['));
     expect(progress.length).toBeGreaterThan(0);
-    for (const { line } of progress) expect(line).toMatch(/^x-media-dump: \[(<1s|\d+s)\] (paging: .+|[0-6]\/7 files · .+ · \$0\.0[0-3])$/);
+    for (const { line } of progress) expect(line).toMatch(/^x-media-dump: \[(<1s|\d+s)\] (paging: [0-2] pages? · \d files? found, \d done · .+|[0-6]\/7 files · .+ · \$0\.0[0-3])$/);
+    // While paging, what is known; once it has ended, n/total: never the other way round.
+    const paging = progress.filter(({ line }) => line.includes('] paging: ')).map(({ i }) => i);
+    const counted = progress.filter(({ line }) => /\] \d\/7 files/.test(line)).map(({ i }) => i);
+    expect(paging.length).toBeGreaterThan(0);
+    expect(counted.length).toBeGreaterThan(0);
+    expect(Math.max(...paging)).toBeLessThan(Math.min(...counted));
     const failed = lines.findIndex((line) => FAILED_LINE.test(line));
     expect(lines.filter((line) => line.startsWith('failed: '))).toHaveLength(1);
     // Printed when it failed: progress went on after it, and the summary does not repeat it.

@@ -6,15 +6,15 @@ import { formatBytes, formatDollars, plural, type Progress } from './summary.js'
  * the counts and the rate it measured.
  */
 export function progressLine(p: Progress, bytesPerSecond: number | undefined): string {
+  // Files this run wants on disk (found, less what the filters skip), and those it is done with.
+  const total = p.found - p.skipped;
   const done = p.downloaded + p.exists + p.failed + p.planned;
   const failed = p.failed > 0 ? ` · ${p.failed} failed` : '';
   const rate = bytesPerSecond === undefined ? undefined : `${formatBytes(bytesPerSecond)}/s`;
   if (!p.pagingDone) {
-    const found = p.found - p.skipped;
-    const saved = `${plural(found, 'file')} found, ${done} done${failed}`;
-    return `paging: ${plural(p.pages, 'page')} · ${saved} · ${formatBytes(p.bytes)}${rate ? ` at ${rate}` : ''} · ${formatDollars(p.cents)}`;
+    const files = `${plural(total, 'file')} found, ${done} done${failed}`;
+    return `paging: ${plural(p.pages, 'page')} · ${files} · ${formatBytes(p.bytes)}${rate ? ` at ${rate}` : ''} · ${formatDollars(p.cents)}`;
   }
-  const total = p.found - p.skipped;
   const estimate = estimatedTotalBytes(p, total - done);
   const bytes = `${formatBytes(p.bytes)}${estimate === undefined || done === total ? '' : ` of ~${formatBytes(estimate)}`}`;
   const eta = estimate === undefined || !bytesPerSecond ? undefined : (estimate - p.bytes) / bytesPerSecond;
@@ -28,7 +28,7 @@ export function progressLine(p: Progress, bytesPerSecond: number | undefined): s
  * What the files still to fetch will weigh, at the average of the ones fetched so far (the API
  * tells no sizes); undefined before the first one is saved.
  */
-export function estimatedTotalBytes(p: Progress, remaining: number): number | undefined {
+function estimatedTotalBytes(p: Progress, remaining: number): number | undefined {
   if (p.downloaded === 0) return remaining <= 0 ? p.bytes : undefined;
   return p.bytes + Math.max(0, remaining) * (p.bytes / p.downloaded);
 }

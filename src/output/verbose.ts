@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { withoutUserinfo } from '../net/http.js';
 import type { ApiRequestEvent, ItemRecord } from '../types.js';
 import { formatBytes, formatDollars } from './summary.js';
 
@@ -68,6 +67,18 @@ export function proxyLine(apiBase: string | undefined, env: Readonly<Record<stri
     parts.push(`so the API goes ${api}`);
   }
   return parts.join('; ');
+}
+
+/** A URL without its user info (a proxy's password, most often); text that is not a URL is cut after `//…@`. */
+function withoutUserinfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+  }
 }
 
 function pick(env: Readonly<Record<string, string | undefined>>, ...names: string[]): { name: string; value: string } | undefined {
