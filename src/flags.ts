@@ -41,7 +41,7 @@ function collectHosts(value: string, previous: string[]): string[] {
 export const shared = {
   out: () => new Option('--out <dir>', 'archive folder (created if missing when archiving)').default(DEFAULTS.out),
   allowHost: () =>
-    new Option('--allow-host <host[:port]>', `also fetch media from this host (repeatable; ${ALLOW_HOST_ENV}: a comma list)`)
+    new Option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable; the variable takes a comma list)')
       .argParser(collectHosts)
       .default([], 'none')
       .env(ALLOW_HOST_ENV),
