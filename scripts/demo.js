@@ -3,8 +3,11 @@
  * `npm run demo [-- extra flags]`: runs the real CLI against the replay server (fixtures/), so the
  * whole pipeline can be watched with no network and no agntdata key. Files land in ./demo-media
  * (relative to the current directory); extra arguments are passed to the CLI (e.g. `-- --json`).
+ * It builds dist/ first when src/ is newer. Only the CLI writes to stdout, so
+ * `npm run demo -- --json | jq` reads records alone (npm's own banner goes to stderr: `json=true`
+ * in the repository's .npmrc).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +21,17 @@ const bin = path.join(repoRoot, 'bin', 'x-media-dump.js');
 if (!fs.existsSync(bin)) {
   process.stderr.write(`demo: ${path.relative(process.cwd(), bin) || bin} not found\n`);
   process.exit(2);
+}
+
+/** @param {string} dir */
+const newest = (dir) =>
+  Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs));
+const built = path.join(repoRoot, 'dist', 'cli.js');
+if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < newest(path.join(repoRoot, 'src'))) {
+  process.stderr.write('demo: building dist/ first (npm run build)\n');
+  // Its output goes to stderr: stdout is for the CLI's records.
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: ['ignore', 2, 2], shell: process.platform === 'win32' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
 const server = await startReplayServer({ apiKey: DEMO_KEY });

@@ -1,10 +1,16 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkHost, DEFAULT_API_BASE, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, type ArchiveFlags } from './config.js';
-import { ExitCode, InterruptedError, UsageError, XmdError } from './errors.js';
+import { FORMAT } from './archive/entries.js';
+import { DEFAULT_API_BASE, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, type ArchiveFlags } from './config.js';
+import { DEFAULTS } from './defaults.js';
+import { InterruptedError, ExitCode, UsageError, XmdError } from './errors.js';
+import { integer, shared, withOutputFlags, type OutputFlags } from './flags.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
-import { mergeSettings, parseSettings, settingsPath } from './settings.js';
+import { verifyRecord } from './output/records.js';
+import { strayArgumentMessage } from './output/suggest.js';
 import { escapeControls } from './output/terminal.js';
+import { verboseHeader } from './output/verbose.js';
+import { mergeSettings, parseSettings, settingsPath } from './settings.js';
 import type { ItemRecord } from './types.js';
 
 /**
@@ -16,6 +22,8 @@ import type { ItemRecord } from './types.js';
 const version = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const apiKey = process.env['AGNTDATA_API_KEY']?.trim();
 const debug = /(^|,)\s*(x-media-dump|\*)\s*(,|$)/.test(process.env['DEBUG'] ?? '');
+/** For tests only: the plain progress line's period (ms) instead of 30 s, so a test need not wait. */
+const progressEveryMs = Number(process.env['X_MEDIA_DUMP_TEST_PROGRESS_MS']) || undefined;
 
 /**
  * Belt and braces: whatever reaches the terminal passes through here, and the key never does;
@@ -26,7 +34,12 @@ function redact(text: string): string {
 }
 
 function say(text: string): void {
-  process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`));
+  if (text !== '') process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`));
+}
+
+/** One NDJSON line: still valid JSON, with every control and bidi character escaped. */
+function writeLine(value: unknown): void {
+  process.stdout.write(redact(`${JSON.stringify(value)}\n`));
 }
 
 const EXAMPLES = `
@@ -38,35 +51,6 @@ Examples:
 Exit codes: 0 all saved (or skipped on purpose) · 1 some items failed · 2 usage, missing key or --out locked
             3 API key rejected or out of credits · 4 API/network kept failing or sent bad data · 130 interrupted
 State lives in <out>/.x-media-dump/; a rerun pays for one request when nothing is new.`;
-
-function integer(flag: string, min: number, max: number) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}.`);
-    }
-    return Number(value);
-  };
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** A byte count: `1048576`, `512K`, `4G`, `4GiB` (binary units). */
-function byteCount(flag: string, min: number) {
-  return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(value.trim());
-    const bytes = m ? Math.round(Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] ?? Number.NaN)) : Number.NaN;
-    if (!Number.isSafeInteger(bytes) || bytes < min) throw new InvalidArgumentError(`${flag} must be a number of bytes of at least ${min}, e.g. 1024, 512K, 4G.`);
-    return bytes;
-  };
-}
-
-/** --min-rate and --max-file-size, on the main command and on verify (its --repair downloads). */
-function transferLimits(command: Command): Command {
-  const minRate = 'a transfer or API response slower than this, averaged over --timeout, is a stall: retried once, then failed (0: no minimum)';
-  return command
-    .addOption(new Option('--min-rate <bytes/s>', minRate).argParser(byteCount('--min-rate', 0)).default(1024, '1K'))
-    .addOption(new Option('--max-file-size <bytes>', 'refuse a file announced or counted larger than this (K, M, G: binary units)').argParser(byteCount('--max-file-size', 1)).default(4 * 1024 ** 3, '4G'));
-}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -82,7 +66,7 @@ function dollars(value: string): number {
  * The config file's values for every flag not given on the command line (commander says where
  * each value came from); its `users` only when no --user or --users-file is given.
  */
-function withSettings(flags: ArchiveFlags & { config?: string | false }, command: Command): ArchiveFlags {
+function withSettings<F extends ArchiveFlags & { config?: string | false }>(flags: F, command: Command): F {
   const file = settingsPath(flags.config, process.env);
   if (file === undefined) return flags;
   let text: string;
@@ -97,15 +81,9 @@ function withSettings(flags: ArchiveFlags & { config?: string | false }, command
   return mergeSettings(flags, parseSettings(text, file), (key) => command.getOptionValueSource(key));
 }
 
-function collectHost(value: string, previous: string[]): string[] {
-  try {
-    return [...previous, checkHost(value)];
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 let exitCode: number = ExitCode.ok;
+
+type MainFlags = ArchiveFlags & { verbose?: boolean; color: boolean; config?: string | false };
 
 function buildProgram(): Command {
   const program = new Command('x-media-dump')
@@ -117,109 +95,92 @@ function buildProgram(): Command {
     .option('--shard <K/N>', 'archive only the accounts in shard K of N (0 ≤ K < N, a stable hash of the user id)')
     .option('--config <file>', 'defaults for any flag and a users list (JSON); default $XDG_CONFIG_HOME/x-media-dump/config.json')
     .option('--no-config', 'read no config file')
-    .option('--out <dir>', 'archive folder, created if missing', './media')
+    .addOption(shared.out())
     .option('--json', 'one NDJSON record per media item on stdout (nothing else goes there)')
-    .option('--concurrency <n>', 'parallel downloads, 1-64', integer('--concurrency', 1, 64), 8)
-    .option('--page-size <n>', 'tweets per API request, 1-100', integer('--page-size', 1, 100), 20)
+    .addOption(shared.concurrency())
+    .option('--page-size <n>', 'tweets per API request, 1-100', integer('--page-size', 1, 100), DEFAULTS.pageSize)
     .option('--max-pages <n>', 'at most n API requests this run, across all accounts ($0.01 each)', integer('--max-pages', 0, 1_000_000))
     .option('--max-cost <USD>', 'spend at most this much this run, across all accounts', dollars)
     .option('--since <YYYY-MM-DD>', 'ignore tweets older than this UTC date, stop paging past it')
     .option('--until <YYYY-MM-DD>', 'ignore tweets newer than this UTC date')
-    .option('--types <list>', 'comma list of photo, video, animated_gif', 'photo,video,animated_gif')
+    .option('--types <list>', 'comma list of photo, video, animated_gif', DEFAULTS.types)
     .option('--no-retweets', 'leave out media the user reposted or quoted')
     .option('--filename <template>', `file name: {tweet_id} {n} {media_key} {type} {date} {username} {account} {ext} (default: ${DEFAULT_FILENAME}; ${DEFAULT_MULTI_FILENAME} with several accounts)`)
     .option('--dry-run', 'page and plan, download nothing (records say "planned")')
     .option('--write-metadata', "a JSON file per tweet beside its media: the tweet's X v2 record and its media records")
     .option('--metadata-filename <template>', `that file's name, with --filename's fields; implies --write-metadata (default: "${DEFAULT_METADATA_FILENAME}")`)
     .option('--full', 'page past already-archived tweets to the end (files on disk are still skipped)')
-    .addOption(new Option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)').argParser(collectHost).default([], 'none'))
+    .addOption(shared.allowHost())
     .addOption(new Option('--api-base <url>', `API base URL (default: ${DEFAULT_API_BASE})`).env('AGNTDATA_API_BASE'))
-    .option('--retries <n>', 'retries for a request or transfer that failed transiently', integer('--retries', 0, 100), 5)
-    .option('--timeout <seconds>', 'idle timeout for one request or transfer', integer('--timeout', 1, 3600), 30)
-    .option('--max-wait <seconds>', 'total time to wait on rate limits before saving and exiting 4', integer('--max-wait', 0, 86_400), 600);
-  transferLimits(program)
-    .option('--quiet', 'no progress and no summary; errors only')
+    .addOption(shared.retries())
+    .addOption(shared.timeout())
+    .addOption(shared.maxWait())
+    .addOption(shared.minRate())
+    .addOption(shared.maxFileSize())
+    .addOption(shared.quiet());
+  withOutputFlags(program)
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
-    .action(async (flags: ArchiveFlags & { config?: string | false }, command: Command) => {
-      exitCode = await archive(withSettings(flags, command));
+    .action(async (flags: MainFlags, command: Command) => {
+      exitCode = await archive(flags, command);
     });
 
-  program
+  const exportCommand = program
     .command('export')
     .description("write the archive's records as NDJSON to stdout (no API, no key)")
-    .option('--out <dir>', 'archive folder', './media')
+    .addOption(shared.out())
     .option('--tweets', 'one X API v2 Tweet object per archived tweet instead of the media records')
-    .option('--raw', 'with --tweets: the tweet objects as the API sent them')
-    .action(async (flags: { out: string; tweets?: boolean; raw?: boolean }) => {
-      if (flags.raw && !flags.tweets) throw new UsageError('--raw goes with --tweets: export --tweets --raw prints the tweets as the API sent them');
-      const { exportRecords, exportTweets } = await import('./export.js');
-      const notice = (m: string) => say(`x-media-dump: ${m}`);
-      const out = parseOut(flags.out);
-      await writeLines(flags.tweets ? exportTweets(out, { raw: flags.raw === true }, notice) : exportRecords(out, notice));
-    });
+    .option('--raw', 'with --tweets: the tweet objects as the API sent them');
+  withOutputFlags(exportCommand).action(async (flags: ExportFlags) => {
+    await exportArchive(flags);
+  });
 
-  program
+  const viewCommand = program
     .command('view')
     .description('write <out>/index.html, an offline viewer of the archived media (no API, no key)')
-    .option('--out <dir>', 'archive folder', './media')
-    .action(async (flags: { out: string }) => {
-      const { viewArchive } = await import('./view/archive.js');
-      const result = await viewArchive(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`));
-      say(`wrote ${result.page}: ${result.items} media, ${result.withText} with their tweet's text; open it in a browser (no server needed)`);
-    });
+    .addOption(shared.out());
+  withOutputFlags(viewCommand).action(async (flags: OutputFlags & { out: string }) => {
+    const { viewArchive } = await import('./view/archive.js');
+    const result = await viewArchive(parseOut(flags.out), (m) => say(`x-media-dump: ${m}`));
+    say(`wrote ${result.page}: ${result.items} media, ${result.withText} with their tweet's text; open it in a browser (no server needed)`);
+  });
 
   const verifyCommand = program
     .command('verify')
     .description('re-hash every archived file against the archive; --repair fetches bad ones again (no API request)')
-    .option('--out <dir>', 'archive folder', './media')
+    .addOption(shared.out())
     .option('--repair', 'download missing or corrupt files again')
-    .option('--allow-host <host[:port]>', 'also fetch media from this host (repeatable)', collectHost, [])
-    .option('--concurrency <n>', 'parallel checks and downloads, 1-64', integer('--concurrency', 1, 64), 8)
-    .option('--retries <n>', 'retries for a transfer that failed transiently', integer('--retries', 0, 100), 5)
-    .option('--timeout <seconds>', 'idle timeout for one transfer', integer('--timeout', 1, 3600), 30)
-    .option('--max-wait <seconds>', 'total time to wait on rate limits while repairing', integer('--max-wait', 0, 86_400), 600);
-  transferLimits(verifyCommand)
-    .option('--quiet', 'errors only')
-    .action(async (flags: VerifyFlags) => {
-      exitCode = await verify(flags);
-    });
+    .option('--json', 'one NDJSON record per file on stdout: intact, missing, corrupt or repaired')
+    .addOption(shared.allowHost())
+    .addOption(shared.concurrency())
+    .addOption(shared.retries())
+    .addOption(shared.timeout())
+    .addOption(shared.maxWait())
+    .addOption(shared.minRate())
+    .addOption(shared.maxFileSize())
+    .addOption(shared.quiet());
+  withOutputFlags(verifyCommand).action(async (flags: VerifyFlags) => {
+    exitCode = await verify(flags);
+  });
 
+  // Stray words reach the main job's action, where they get a suggestion instead of "too many arguments".
+  program.allowExcessArguments(true);
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({
       writeErr: (text) => process.stderr.write(redact(text)),
-      outputError: (text, write) => write(`x-media-dump: ${text.replace(/^error: /, '').trimEnd()} (see x-media-dump --help)\n`),
+      outputError: (text, write) => write(`x-media-dump: ${oneLine(text)} (see x-media-dump${command === program ? '' : ` ${command.name()}`} --help)\n`),
     });
   }
   return program;
 }
 
-/** One NDJSON line: still valid JSON, with every control and bidi character escaped. */
-function writeRecord(record: ItemRecord): void {
-  process.stdout.write(redact(`${JSON.stringify(record)}\n`));
-}
-
-/**
- * Values as NDJSON on stdout, in 64 KB writes; a slow reader (`| less`) holds us at each one, so
- * they never pile up in memory.
- */
-async function writeLines(values: Iterable<unknown>): Promise<void> {
-  let batch: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    const ok = process.stdout.write(redact(batch.join('')));
-    batch = [];
-    size = 0;
-    if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
-  };
-  for (const value of values) {
-    const line = `${JSON.stringify(value)}\n`;
-    batch.push(line);
-    size += line.length;
-    if (size >= 65_536) await flush();
-  }
-  await flush();
+/** commander's `error: unknown option '--verbos'\n(Did you mean --verbose?)` as one line. */
+function oneLine(text: string): string {
+  return text
+    .replace(/^error: /, '')
+    .trimEnd()
+    .replace(/\s*\n\(Did you mean (.+)\?\)$/, '; did you mean $1?');
 }
 
 /** Ctrl-C / SIGTERM: stop starting work, let the run save its state, then exit 130. */
@@ -237,17 +198,32 @@ function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-async function archive(flags: ArchiveFlags): Promise<number> {
+
+function header(out: string, apiBase: string | undefined): string[] {
+  return verboseHeader({ version, apiBase, out, archiveFormat: FORMAT, env: process.env });
+}
+
+async function archive(given: MainFlags, command: Command): Promise<number> {
+  const [word] = command.args;
+  if (word !== undefined) throw new UsageError(`${strayArgumentMessage(word, command.commands.map((c) => c.name()))} (see x-media-dump --help)`);
+  const flags = withSettings(given, command);
   const config = parseConfig(flags, process.env);
-  const [{ runArchive, exitCodeOf }, { createReporter }, { formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);
-  const reporter = await createReporter({ quiet: config.quiet, stream: process.stderr, env: process.env });
+  const [{ runArchive, exitCodeOf }, { createReporter }, { formatFailures, formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);
+  const verbose = flags.verbose === true;
+  const reporter = await createReporter({ quiet: config.quiet, verbose, color: flags.color, stream: process.stderr, env: process.env, ...(progressEveryMs ? { plainEveryMs: progressEveryMs } : {}) });
+  if (verbose) for (const line of header(config.out, config.apiBase)) reporter.line(redact(line));
   const { signal, dispose } = abortOnSignals();
+  const emit = (record: ItemRecord) => {
+    if (config.json) writeLine(record);
+    // An account that failed (no media, no tweet) has its own summary line; items are said as they fail.
+    if (record.media_key !== undefined || record.tweet_id !== undefined) reporter.item(record);
+  };
   try {
-    const result = await runArchive(config, { reporter, signal, emit: config.json ? writeRecord : () => undefined });
+    const result = await runArchive(config, { reporter, signal, emit });
     reporter.stop();
-    const summary = formatSummary({ ...result, dryRun: config.dryRun, perAccount: config.users.length > 1 });
-    if (!config.quiet) say(summary);
-    else if (result.failures.length > 0) say(summary.split('\n').filter((line) => line.startsWith('failed:')).join('\n'));
+    const facts = { ...result, dryRun: config.dryRun, perAccount: config.users.length > 1 };
+    // Failed items were printed as they failed, unless --quiet held them back until now.
+    say(config.quiet ? formatFailures(facts) : formatSummary(facts));
     if (result.interrupted) fail(new InterruptedError());
     else if (result.error) fail(result.error);
     return exitCodeOf(result);
@@ -257,9 +233,42 @@ async function archive(flags: ArchiveFlags): Promise<number> {
   }
 }
 
-interface VerifyFlags {
+interface ExportFlags extends OutputFlags {
+  out: string;
+  tweets?: boolean;
+  raw?: boolean;
+}
+
+async function exportArchive(flags: ExportFlags): Promise<void> {
+  if (flags.raw && !flags.tweets) throw new UsageError('--raw goes with --tweets: export --tweets --raw prints the tweets as the API sent them');
+  const out = parseOut(flags.out);
+  if (flags.verbose) say(header(out, undefined).join('\n'));
+  const { exportRecords, exportTweets } = await import('./export.js');
+  const notice = (m: string) => say(`x-media-dump: ${m}`);
+  const lines = flags.tweets ? exportTweets(out, { raw: flags.raw === true }, notice) : exportRecords(out, notice);
+  // Records go out in 64 KB writes; a slow reader (`| less`) holds us at each one, so they
+  // never pile up in memory.
+  let batch: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const ok = process.stdout.write(redact(batch.join('')));
+    batch = [];
+    size = 0;
+    if (!ok) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  };
+  for (const value of lines) {
+    const line = `${JSON.stringify(value)}\n`;
+    batch.push(line);
+    size += line.length;
+    if (size >= 65_536) await flush();
+  }
+  await flush();
+}
+
+interface VerifyFlags extends OutputFlags {
   out: string;
   repair?: boolean;
+  json?: boolean;
   allowHost: string[];
   concurrency: number;
   retries: number;
@@ -272,10 +281,12 @@ interface VerifyFlags {
 
 async function verify(flags: VerifyFlags): Promise<number> {
   const [{ verifyArchive }, { DEFAULT_MEDIA_HOSTS }] = await Promise.all([import('./verify.js'), import('./config.js')]);
+  const out = parseOut(flags.out);
+  if (flags.verbose) say(header(out, undefined).join('\n'));
   const { signal, dispose } = abortOnSignals();
   try {
     const result = await verifyArchive({
-      out: parseOut(flags.out),
+      out,
       repair: flags.repair === true,
       allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost],
       concurrency: flags.concurrency,
@@ -286,6 +297,10 @@ async function verify(flags: VerifyFlags): Promise<number> {
       maxWaitMs: flags.maxWait * 1000,
       signal,
       notice: (m) => say(`x-media-dump: ${m}`),
+      onFile: (outcome) => {
+        if (flags.json) writeLine(verifyRecord(outcome));
+        if (flags.verbose && outcome.status === 'repaired') say(`* repaired ${outcome.file.path} (was ${outcome.was ?? '?'})`);
+      },
     });
     for (const bad of result.bad) {
       if (!flags.quiet || !bad.repaired) say(`${bad.problem}: ${bad.path}${bad.repaired ? ' (repaired)' : bad.reason ? ` (not repaired: ${bad.reason})` : ''}`);

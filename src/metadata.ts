@@ -111,6 +111,8 @@ export class Sidecars {
       return { tweetId: tweet.id, dir: path.dirname(target) };
     } catch (error) {
       this.failed = true;
+      // Said once: not tried again at the run's end.
+      this.owed.delete(tweet.id);
       const code = (error as { code?: unknown } | null)?.code;
       this.onFailure({ path: relPath, tweetId: tweet.id, reason: typeof code === 'string' ? `cannot write ${relPath} (${code})` : error instanceof Error ? error.message : String(error) });
       return undefined;

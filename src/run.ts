@@ -17,7 +17,7 @@ import type { Progress } from './output/summary.js';
 import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
 import { hasViewer, writeArchiveViewer } from './view/archive.js';
-import type { ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
+import type { ApiRequestEvent, ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
 export interface RunHooks {
@@ -41,7 +41,11 @@ export interface AccountResult {
 export interface RunResult {
   progress: Progress;
   requests: number;
+  /** Requests the API refused (401, 402, 403): made, not billed. */
+  refused: number;
   cents: number;
+  /** Files the archive holds at the end of the run. */
+  onDisk: number;
   accounts: AccountResult[];
   /** With one account: its paging state and stop reason (the summary's history line). */
   scan: ScanState | undefined;
@@ -74,20 +78,23 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
     throw caught;
   }
   // Paging has stopped, for whatever reason: what it found still gets downloaded (no API cost).
+  run.items.progress.pagingDone = true;
+  let onDisk = 0;
   try {
     await run.queue.drain();
     await run.finish();
+    onDisk = session.archive.counts().files;
   } finally {
     await session.close();
   }
   const { progress, failures } = run.items;
-  const { requests, cents } = run.client.cost;
+  const { requests, cents, refused } = run.client.cost;
   progress.cents = cents;
   const interrupted = hooks.signal.aborted;
   const results = accounts.map((a): AccountResult => ({ ...a, stop: interrupted && !a.error ? 'interrupted' : a.stop, downloaded: run.items.downloadedFor(a.userId) }));
   const only = results.length === 1 ? results[0] : undefined;
   const stop = interrupted ? 'interrupted' : (only?.stop ?? (error ? stopFor(error) : undefined));
-  return { progress, requests, cents, accounts: results, scan: only?.scan, stop, waiting: run.items.waiting, error: error ?? only?.error ?? run.rateLimited, failures, interrupted };
+  return { progress, requests, refused, cents, onDisk, accounts: results, scan: only?.scan, stop, waiting: run.items.waiting, error: error ?? only?.error ?? run.rateLimited, failures, interrupted };
 }
 
 /** The exit code a run earned: the most severe of its failures (DESIGN.md's codes, README's order). */
@@ -118,7 +125,8 @@ class Run {
     private readonly session: Session,
   ) {
     const { archive, dispatcher, retry } = session;
-    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, minRate: config.minRate, dispatcher, retry });
+    const onRequest = (event: ApiRequestEvent) => hooks.reporter.request(event);
+    this.client = new ApiClient({ apiBase: config.apiBase, apiKey: config.apiKey, timeoutMs: config.timeoutMs, minRate: config.minRate, dispatcher, retry, onRequest });
     this.queue = new DownloadQueue(config.concurrency, hooks.signal);
     const folders = new SafeFolders(config.out, STATE_DIR);
     const save: SaveContext = {
@@ -134,6 +142,7 @@ class Run {
       hooks.emit(record);
       hooks.reporter.progress(this.items.progress);
     });
+    hooks.reporter.progress(this.items.progress);
     const sidecarFailed = (f: { tweetId: string; reason: string }) => this.failed({ status: 'failed', tweet_id: f.tweetId, reason: `metadata: ${f.reason}` });
     this.sidecars = config.writeMetadata && !config.dryRun ? new Sidecars(archive, config.metadataFilename, folders, sidecarFailed) : undefined;
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
@@ -150,6 +159,7 @@ class Run {
       // Resolved first: how many accounts there are decides the default file names.
       const resolved = await resolveAccounts(this.config.users, this.config.shard, context);
       accounts = [...resolved.accounts, ...resolved.failed];
+      this.throwForOneAccount(accounts);
       this.filename = this.config.filename ?? (accounts.length > 1 ? DEFAULT_MULTI_FILENAME : DEFAULT_FILENAME);
       for (const item of archive.pending()) {
         await this.queue.room();
@@ -157,8 +167,8 @@ class Run {
       }
       for (const failed of resolved.failed) this.hooks.emit(accountRecord(failed));
       const error = await pageAccounts(resolved.accounts, context);
-      for (const account of resolved.accounts) if (account.error) this.hooks.emit(accountRecord(account));
       this.throwForOneAccount(accounts);
+      for (const account of resolved.accounts) if (account.error) this.hooks.emit(accountRecord(account));
       return { accounts, error };
     } catch (error) {
       if (this.hooks.signal.aborted) return { accounts, error: undefined };
@@ -184,6 +194,7 @@ class Run {
   private failed(record: ItemRecord): void {
     if (this.items.failures.length < FAILURES_SHOWN) this.items.failures.push(record);
     this.items.progress.failed += 1;
+    this.hooks.reporter.item(record);
   }
 
   /** With one account, a usage problem (no such user) is the run's: exit 2, no summary, as ever. */

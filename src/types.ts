@@ -165,3 +165,23 @@ export class Secret {
     return '[redacted]';
   }
 }
+
+/** One API request as it went (for `-v`): what was asked, what came back, what it cost. */
+export interface ApiRequestEvent {
+  method: 'GET' | 'POST';
+  /** The path below the API base, with its query (`/user/medias`, `/user/details?username=…`). */
+  endpoint: string;
+  /** What it was for: `page 2`, `@handle`. */
+  what: string;
+  /** 0 for the first try, 1 for the first retry, … */
+  attempt: number;
+  /** The HTTP status; undefined when no answer came (a network error). */
+  status: number | undefined;
+  ms: number;
+  /** What the API billed for it. */
+  cents: number;
+  /** Why it failed, when it did. */
+  error?: string;
+  /** Set when it is tried again: after this many milliseconds. */
+  retryInMs?: number;
+}

@@ -25,6 +25,18 @@ export interface VerifyOptions {
   maxWaitMs: number;
   signal: AbortSignal;
   notice: (message: string) => void;
+  /** Told of every file once it is checked (and repaired): `verify --json`. */
+  onFile?: (outcome: FileOutcome) => void;
+}
+
+/** One archived file's fate: `file` is as the archive now holds it (a repaired file's new hash). */
+export interface FileOutcome {
+  file: ArchivedFile;
+  status: 'intact' | 'missing' | 'corrupt' | 'repaired';
+  /** What a repaired file was. */
+  was?: 'missing' | 'corrupt';
+  /** Why a missing or corrupt file was not repaired, when a repair was tried. */
+  reason?: string;
 }
 
 export interface FileCheck {
@@ -65,25 +77,29 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   };
   const result: VerifyResult = { checked: 0, ok: 0, bad: [] };
 
+  const tell = options.onFile ?? (() => undefined);
   const check = async (file: ArchivedFile): Promise<void> => {
     result.checked += 1;
     if (await isIntact(options.out, file)) {
       result.ok += 1;
-      return;
+      return tell({ file, status: 'intact' });
     }
     const problem = fs.existsSync(path.join(options.out, file.path)) ? 'corrupt' : 'missing';
     const item = archive.itemOf(file.media_key);
     if (!options.repair || !item) {
       result.bad.push({ path: file.path, problem, repaired: false });
-      return;
+      return tell({ file, status: problem });
     }
     const plan = planItem(item, { types: new Set(MEDIA_TYPES), includeReposts: true, allowHosts: options.allowHosts });
     if (plan.kind === 'skip') {
       result.bad.push({ path: file.path, problem, repaired: false, reason: plan.reason });
-      return;
+      return tell({ file, status: problem, reason: plan.reason });
     }
     const record = await downloadItem(plan, save, file.path);
-    result.bad.push({ path: file.path, problem, repaired: record.status === 'downloaded', ...(record.reason ? { reason: record.reason } : {}) });
+    const repaired = record.status === 'downloaded';
+    result.bad.push({ path: file.path, problem, repaired, ...(record.reason ? { reason: record.reason } : {}) });
+    if (!repaired) return tell({ file, status: problem, ...(record.reason ? { reason: record.reason } : {}) });
+    tell({ file: { ...file, bytes: record.bytes ?? file.bytes, sha256: record.sha256 ?? file.sha256 }, status: 'repaired', was: problem });
   };
 
   try {

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, mediaFiles, ndjson, REPO, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
-import type { ReplayServer } from '../fixtures/replay-server.js';
+import { createHash } from 'node:crypto';
+import { mediaFiles, ndjson, REPO, runCli, serverArgs, tempDir, useReplayServers } from './helpers/cli.js';
+import { FILES } from './helpers/seed.js';
+import { inTmux, TMUX, warnIfNoTmux } from './helpers/tmux.js';
 
 const serve = useReplayServers();
 
@@ -48,7 +49,7 @@ describe('output modes', () => {
     expect(result.code).toBe(0);
     expect(ndjson(result.stdout).map((r) => r['status'])).toEqual(Array(7).fill('planned'));
     expect(result.stderr).toBe(
-      'dry run: 7 files to download (sizes unknown: the API does not tell them), 0 already archived, 0 skipped · 3 API requests, $0.03\n' +
+      'dry run: 7 files to download (sizes unknown: the API does not tell them), 0 on disk already · 0 skipped, 0 failed · 3 API requests, $0.03\n' +
         'pages fetched here are remembered: the real run pays only for pages not fetched yet\nhistory: complete · stopped: end of history\n',
     );
     expect(server.cdnRequests()).toHaveLength(0);
@@ -156,64 +157,153 @@ describe('handles', () => {
   });
 });
 
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The CLI in a real terminal (tmux), read back as a person sees it; `-e` keeps the colors. */
-async function inTmux(server: ReplayServer, env: string, look: (screen: (colors?: boolean) => string, until: (p: (text: string) => boolean) => Promise<string>) => Promise<void>): Promise<void> {
-  const session = `xmd-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const command = `env -u CI ${env} AGNTDATA_API_KEY=${TEST_KEY} ${process.execPath} ${BIN} --user 96479162 --out ${tempDir()} --concurrency 2 ${serverArgs(server).join(' ')}; echo "EXIT=$?"; sleep 60`;
-  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '12', command]);
-  const screen = (colors = false) => execFileSync('tmux', ['capture-pane', '-p', ...(colors ? ['-e'] : []), '-t', session], { encoding: 'utf8' });
-  const until = async (predicate: (text: string) => boolean): Promise<string> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const text = screen();
-      if (predicate(text) || Date.now() > deadline) return text;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-  try {
-    await look(screen, until);
-  } finally {
-    execFileSync('tmux', ['kill-session', '-t', session]);
-  }
-}
-
-// On CI tmux is installed by .ci/run, so a missing one fails there instead of skipping.
-const tmux = hasTmux() || process.env['CI'] === 'true';
-if (!tmux) process.stderr.write('cli.test.ts: tmux is not installed; the terminal tests are skipped (apt-get install tmux)\n');
+warnIfNoTmux('cli.test.ts');
 
 describe('on a terminal', () => {
-  it.runIf(tmux)('shows a colored spinner with live counts on stderr, then clears it and prints the summary', async () => {
+  const args = (server: { apiBase: string; host: string }, ...extra: string[]) => ['--user', '96479162', '--out', tempDir(), '--concurrency', '2', ...serverArgs(server), ...extra];
+
+  it.runIf(TMUX)('shows a colored spinner with live counts on stderr, then clears it and prints the summary', async () => {
     const server = await serve({ cdnLatencyMs: 300, apiLatencyMs: 200 });
-    await inTmux(server, '', async (screen, until) => {
-      const during = await until((text) => /media · [1-9]\d* saved/.test(text));
-      expect(during.split('\n')[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d pages · \d media · [1-9] saved, 0 archived, 0 skipped, 0 failed · [\d.]+ KB at [\d.]+ KB\/s · \$0\.0[1-3]$/);
-      expect(screen(true).split('\n')[0]).toMatch(/^\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m \d pages/);
+    await inTmux(args(server), '', async ({ screen, until }) => {
+      const during = await until((text) => /[1-6]\/7 files/.test(text));
+      expect(during.split('\n')[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] [1-6]\/7 files · [\d.]+ KB of ~[\d.]+ KB · [\d.]+ KB\/s · ETA (\d+s|<1s) · \$0\.03$/);
+      expect(screen(true).split('\n')[0]).toMatch(/^\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m \d\/7 files/);
       const after = await until((text) => text.includes('EXIT='));
       expect(after.split('\n').filter((line) => line.trim() !== '')).toEqual([
-        'saved 7 files (60.1 KB), 0 already archived, 0 skipped, 0 failed · 3 API requests, $0.03',
+        '7 files on disk: 7 new (60.1 KB), 0 already archived · 0 skipped, 0 failed · 3 API requests, $0.03',
         'history: complete · stopped: end of history',
         'EXIT=0',
       ]);
     });
   });
 
-  it.runIf(tmux)('NO_COLOR: the same spinner without a single color code', async () => {
-    const server = await serve({ cdnLatencyMs: 300, apiLatencyMs: 200 });
-    await inTmux(server, 'NO_COLOR=1', async (screen, until) => {
-      await until((text) => /media · [1-9]\d* saved/.test(text));
-      const colored = screen(true);
-      expect(colored.split('\n')[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d pages · \d media · /);
-      expect(colored).not.toMatch(/\u001b\[/);
-      expect(await until((text) => text.includes('EXIT='))).toContain('EXIT=0');
+  for (const [how, env, flag] of [
+    ['NO_COLOR', 'NO_COLOR=1', []],
+    ['--no-color', '', ['--no-color']],
+  ] as const) {
+    it.runIf(TMUX)(`${how}: the same spinner without a single color code`, async () => {
+      const server = await serve({ cdnLatencyMs: 300, apiLatencyMs: 200 });
+      await inTmux(args(server, ...flag), env, async ({ screen, until }) => {
+        await until((text) => /[1-6]\/7 files/.test(text));
+        const colored = screen(true);
+        expect(colored.split('\n')[0]).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] [1-6]\/7 files · /);
+        expect(colored).not.toMatch(/\u001b\[/);
+        expect(await until((text) => text.includes('EXIT='))).toContain('EXIT=0');
+      });
     });
+  }
+});
+
+describe('the same flags everywhere', () => {
+  /** Each option of a help text, its wrapped lines joined: long flag → `(default: …)`, or undefined. */
+  function defaultsIn(help: string): Map<string, string | undefined> {
+    const entries: string[] = [];
+    for (const line of help.split('\n')) {
+      if (/^  -/.test(line)) entries.push(line.trim());
+      else if (/^ {4,}\S/.test(line) && entries.length > 0) entries[entries.length - 1] += ` ${line.trim()}`;
+      else if (!/^ {4,}/.test(line)) entries.push('');
+    }
+    const defaults = new Map<string, string | undefined>();
+    for (const entry of entries.filter((e) => e.startsWith('-'))) {
+      const flag = /(--[a-z-]+)/.exec(entry)?.[1] ?? entry;
+      defaults.set(flag, /\(default: (.*?)(?:, env: \w+)?\)/.exec(entry)?.[1]);
+    }
+    return defaults;
+  }
+
+  it('a flag that several commands take shows the same default in each help, and -v and --no-color are on every command', async () => {
+    const helps = await Promise.all([[], ['export'], ['verify']].map(async (command) => {
+      const result = await runCli([...command, '--help']);
+      expect(result.code).toBe(0);
+      return { command: command[0] ?? 'x-media-dump', defaults: defaultsIn(result.stdout) };
+    }));
+    for (const { defaults } of helps) {
+      expect(defaults.has('--verbose') && defaults.has('--no-color') && defaults.has('--out')).toBe(true);
+    }
+    const seen = new Map<string, { command: string; value: string | undefined }>();
+    let shared = 0;
+    for (const { command, defaults } of helps) {
+      for (const [flag, value] of defaults) {
+        const first = seen.get(flag);
+        if (first === undefined) seen.set(flag, { command, value });
+        else {
+          shared += 1;
+          expect(`${flag} in ${command}: ${value}`).toBe(`${flag} in ${command}: ${first.value}`);
+        }
+      }
+    }
+    expect(shared).toBeGreaterThanOrEqual(16);
+    expect(seen.get('--allow-host')?.value).toBe('none');
+    expect(seen.get('--out')?.value).toBe('"./media"');
+  });
+
+  it('--no-color and -v are accepted by export and verify too', async () => {
+    const server = await serve();
+    const out = tempDir();
+    expect((await runCli(['--user', '96479162', '--out', out, '--quiet', ...serverArgs(server)])).code).toBe(0);
+    const exported = await runCli(['export', '--out', out, '--no-color']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(ndjson(exported.stdout)).toHaveLength(7);
+    const verified = await runCli(['verify', '--out', out, '--no-color', '-v']);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stderr).toMatch(/^\* x-media-dump \S+ · Node v\d+\.\d+\.\d+ · /);
+    expect(verified.stderr).toContain(`* archive: ${out} (format 2)\n`);
+    expect(verified.stderr).toMatch(/verified 7 files: 7 intact, 0 repaired, 0 missing or corrupt\n$/);
+  });
+});
+
+describe('almost right: a suggestion, exit 2, no request', () => {
+  const cases: [string[], string][] = [
+    [['verfy'], "unknown command 'verfy'; did you mean verify? (see x-media-dump --help)"],
+    [['exprot', '--out', 'x'], "unknown command 'exprot'; did you mean export? (see x-media-dump --help)"],
+    [['@omarmhaimdat'], "unexpected argument '@omarmhaimdat'; did you mean --user @omarmhaimdat? (see x-media-dump --help)"],
+    [['omarmhaimdat', '--out', 'x'], "unexpected argument 'omarmhaimdat'; did you mean --user @omarmhaimdat? (see x-media-dump --help)"],
+    [['96479162'], "unexpected argument '96479162'; did you mean --user 96479162? (see x-media-dump --help)"],
+    [['https://x.com/omarmhaimdat/media'], "unexpected argument 'https://x.com/omarmhaimdat/media'; did you mean --user @omarmhaimdat? (see x-media-dump --help)"],
+    [['--user', '96479162', '--verbos'], "unknown option '--verbos'; did you mean --verbose? (see x-media-dump --help)"],
+    [['verify', '--jsn'], "unknown option '--jsn'; did you mean --json? (see x-media-dump verify --help)"],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), async () => {
+      const server = await serve();
+      const result = await runCli([...args, '--api-base', server.apiBase]);
+      expect(result).toMatchObject({ code: 2, stdout: '', stderr: `x-media-dump: ${message}\n` });
+      expect(server.requests).toHaveLength(0);
+    });
+  }
+});
+
+describe('verify --json', () => {
+  const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+  it('one record per file: intact, missing, corrupt; then repaired, with what it was', async () => {
+    const server = await serve();
+    const out = tempDir();
+    expect((await runCli(['--user', '96479162', '--out', out, '--quiet', ...serverArgs(server)])).code).toBe(0);
+    fs.rmSync(path.join(out, '1513260712587669517_1.jpg'));
+    const corrupt = path.join(out, '1339647664338702336_1.mp4');
+    const bytes = fs.readFileSync(corrupt);
+    bytes[100] = (bytes[100] ?? 0) ^ 0xff;
+    fs.writeFileSync(corrupt, bytes);
+
+    // Expected values come from the fixtures: each file's bytes as the CDN serves them.
+    const expected = (status: (name: string) => Record<string, string>) =>
+      Object.entries(FILES)
+        .map(([name, file]) => {
+          const body = server.mediaBytes(file.key) ?? Buffer.alloc(0);
+          return { path: name, media_key: file.media, ...status(name), bytes: body.length, sha256: sha(body) };
+        })
+        .sort((a, b) => a.path.localeCompare(b.path));
+    const byPath = (text: string) => ndjson(text).sort((a, b) => String(a['path']).localeCompare(String(b['path'])));
+    const damage: Record<string, string> = { '1513260712587669517_1.jpg': 'missing', '1339647664338702336_1.mp4': 'corrupt' };
+
+    const check = await runCli(['verify', '--out', out, '--json'], { env: { AGNTDATA_API_KEY: undefined } });
+    expect(check.code, check.stderr).toBe(1);
+    expect(byPath(check.stdout)).toEqual(expected((name) => ({ status: damage[name] ?? 'intact' })));
+
+    const repair = await runCli(['verify', '--out', out, '--json', '--repair', '--allow-host', server.host], { env: { AGNTDATA_API_KEY: undefined } });
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(byPath(repair.stdout)).toEqual(expected((name) => (damage[name] ? { status: 'repaired', was: damage[name] ?? '' } : { status: 'intact' })));
+    expect(repair.stderr).toContain('verified 7 files: 5 intact, 2 repaired, 0 missing or corrupt');
   });
 });

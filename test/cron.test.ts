@@ -39,7 +39,7 @@ describe('incremental runs', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(pagesAsked(s)).toEqual([1]);
     expect(s.cdnRequests()).toHaveLength(0);
-    expect(second.stderr).toContain('saved 0 files (0 B), 2 already archived');
+    expect(second.stderr).toContain('7 files on disk: 0 new, 7 already archived');
     expect(second.stderr).toContain('1 API request, $0.01');
     expect(second.stderr).toContain('history: complete');
     expect(Object.values(statusOf(second.stdout))).toEqual(['exists', 'exists']);
@@ -246,7 +246,7 @@ describe('never paying twice', () => {
     const first = await archiveRun(s, out);
     expect(first.code, first.stderr).toBe(3);
     expect(first.stderr).toContain('out of credits');
-    expect(first.stderr).toContain('1 API request, $0.01');
+    expect(first.stderr).toContain('2 API requests (1 refused, not billed), $0.01');
     expect(pagesAsked(s)).toEqual([1, 2]);
     expect(cdnKeys(s)).toEqual(keysOf(onPages(1)));
     expectSaved(s, out, onPages(1));

@@ -38,7 +38,8 @@ describe('a full disk', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(saved.length + failed.length).toBe(7);
     for (const record of failed) expect(String(record['reason'])).toMatch(/^cannot write \S+ \(?ENOSPC/);
-    expect(read('first.err')).toMatch(/^saved \d files? \(.+\), 0 already archived, 0 skipped, \d failed · 3 API requests, \$0\.03\nhistory: complete · stopped: end of history\nwaiting: \d media found but not on disk yet; the next run fetches them without paying for their pages again\nfailed: /);
+    // Each failure is printed as it happens, then the summary.
+    expect(read('first.err')).toMatch(/^(failed: [^\n]+\n)+\d files? on disk: \d new \(.+\), 0 already archived · 0 skipped, \d failed · 3 API requests, \$0\.03\nhistory: complete · stopped: end of history\nwaiting: \d media found but not on disk yet; the next run fetches them without paying for their pages again\n$/);
     // Nothing half-written: no temp file, every media file whole, every journal line whole.
     expect(read('first.files').split('\n').filter((f) => f.includes('/tmp/') || f.endsWith('.part'))).toEqual([]);
     expectWhole(read('first.sums'));

@@ -16,7 +16,7 @@ describe('the main job, end to end through the built CLI', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('saved 7 files (60.1 KB), 0 already archived, 0 skipped, 0 failed · 3 API requests, $0.03\nhistory: complete · stopped: end of history\n');
+    expect(result.stderr).toBe('7 files on disk: 7 new (60.1 KB), 0 already archived · 0 skipped, 0 failed · 3 API requests, $0.03\nhistory: complete · stopped: end of history\n');
     expect(result.stderr).not.toMatch(/\u001b\[/);
 
     const api = server.apiRequests();

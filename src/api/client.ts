@@ -4,7 +4,7 @@ import { ApiAuthError, ApiCreditsError, ApiFailedError, NotFoundError, PayloadEr
 import { withoutUserinfo } from '../net/http.js';
 import { readBody, STALL_RETRIES } from '../net/rate.js';
 import { isRetryableStatus, isTransientNetworkError, networkMessage, parseRetryAfter, retryAfterFromBody, withRetries, type RetryContext } from '../net/retry.js';
-import type { Secret } from '../types.js';
+import type { ApiRequestEvent, Secret } from '../types.js';
 import { ApiErrorBodySchema, describeIssues, PageSchema, UserDetailsSchema, type PageBody, type Profile } from './schema.js';
 
 export interface ApiClientOptions {
@@ -15,6 +15,8 @@ export interface ApiClientOptions {
   minRate: number;
   dispatcher: Dispatcher;
   retry: RetryContext;
+  /** Told of every request once its fate is known (answered, or tried again after a wait): `-v`. */
+  onRequest?: (event: ApiRequestEvent) => void;
 }
 
 /** A page as parsed, and its body's text exactly as the API sent it. */
@@ -27,6 +29,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export interface ApiCost {
   requests: number;
   cents: number;
+  /** Requests the API refused (401, 402, 403): made, but not charged. */
+  refused: number;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface ApiCost {
  * do). The POSTs here are idempotent reads, so, unlike undici's and ky's defaults, they are retried.
  */
 export class ApiClient {
-  readonly cost: ApiCost = { requests: 0, cents: 0 };
+  readonly cost: ApiCost = { requests: 0, cents: 0, refused: 0 };
   constructor(private readonly options: ApiClientOptions) {}
 
   /**
@@ -69,35 +73,65 @@ export class ApiClient {
     let text = '';
     let stalls = 0;
     const retries = this.options.retry.retries;
+    // For -v: each try is told once its fate is known; a failed one waits here for the retry
+    // loop to say whether, and after how long, it is tried again.
+    const report = this.options.onRequest ?? (() => undefined);
+    let failed: ApiRequestEvent | undefined;
+    let lastAnswer = { attempt: 0, status: 0, ms: 0 };
+    const retry: RetryContext = {
+      ...this.options.retry,
+      onRetry: (_error, waitMs) => {
+        if (failed) report({ ...failed, retryInMs: waitMs });
+        failed = undefined;
+      },
+    };
     try {
-      json = await withRetries(`${path} (${what})`, this.options.retry, async () => {
-        const answer = await this.send(method, endpoint, body).catch((error: unknown) => {
-          if (error instanceof StallError && ++stalls > Math.min(STALL_RETRIES, retries)) throw new ApiFailedError(failedText(path, what, error, stalls - 1));
-          throw error;
-        });
-        const { statusCode, headers } = answer;
-        text = answer.text;
-        if (statusCode < 200 || statusCode >= 300) throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
-        let parsed: unknown;
+      json = await withRetries(`${path} (${what})`, retry, async (attempt) => {
+        const started = performance.now();
+        let status: number | undefined;
         try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new PayloadError(`the API sent malformed JSON for ${path} (${what}); try again later`);
+          const answer = await this.send(method, endpoint, body).catch((error: unknown) => {
+            if (error instanceof StallError && ++stalls > Math.min(STALL_RETRIES, retries)) throw new ApiFailedError(failedText(path, what, error, stalls - 1));
+            throw error;
+          });
+          const { statusCode, headers } = answer;
+          status = statusCode;
+          text = answer.text;
+          if (statusCode < 200 || statusCode >= 300) throw this.errorFor(statusCode, headers['retry-after'], text, path, what);
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            throw new PayloadError(`the API sent malformed JSON for ${path} (${what}); try again later`);
+          }
+          // `{"success": false, …}` is a failure whatever the status: judged by its error code.
+          const failure = reportedFailure(parsed);
+          if (failure !== undefined) throw this.errorFor(CODE_STATUS[failure] ?? statusCode, headers['retry-after'], text, path, what);
+          lastAnswer = { attempt, status: statusCode, ms: performance.now() - started };
+          return parsed;
+        } catch (error) {
+          if (error instanceof ApiAuthError || error instanceof ApiCreditsError) this.cost.refused += 1;
+          failed = { method, endpoint, what, attempt, status, ms: performance.now() - started, cents: 0, error: error instanceof Error ? error.message : String(error) };
+          throw error;
         }
-        // `{"success": false, …}` is a failure whatever the status: judged by its error code.
-        const failure = reportedFailure(parsed);
-        if (failure !== undefined) throw this.errorFor(CODE_STATUS[failure] ?? statusCode, headers['retry-after'], text, path, what);
-        return parsed;
       });
     } catch (error) {
+      if (failed) report(failed);
       if (!(error instanceof TransientError)) throw error;
       throw new ApiFailedError(failedText(path, what, error, retries));
     }
+    const done = { method, endpoint, what, ...lastAnswer };
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new PayloadError(`the API sent a ${path} response we cannot read (${what}): ${describeIssues(parsed.error)}`);
+    if (!parsed.success) {
+      const error = new PayloadError(`the API sent a ${path} response we cannot read (${what}): ${describeIssues(parsed.error)}`);
+      report({ ...done, cents: 0, error: error.message });
+      throw error;
+    }
     this.cost.requests += 1;
     const costCents = (parsed.data as { costCents?: unknown }).costCents;
-    this.cost.cents += typeof costCents === 'number' ? costCents : 1;
+    const cents = typeof costCents === 'number' ? costCents : 1;
+    this.cost.cents += cents;
+    report({ ...done, cents });
     return { data: parsed.data, text };
   }
 

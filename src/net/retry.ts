@@ -120,6 +120,8 @@ export interface RetryContext {
   notice: (message: string) => void;
   /** How a wait is spent: real time by default; tests pass one that records the delays. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told of each retry before its wait (the API client's `-v` line says how long). */
+  onRetry?: (error: TransientError, waitMs: number) => void;
 }
 
 /** Wait `ms`, or reject as soon as `signal` aborts. */
@@ -149,6 +151,7 @@ export async function withRetries<T>(what: string, context: RetryContext, attemp
         if (++failures > context.retries) throw error;
         waitMs = Math.min(error.retryAfterMs ?? backoffMs(failures), MAX_RETRY_AFTER_MS);
       }
+      context.onRetry?.(error, waitMs);
       if (waitMs >= ANNOUNCE_WAIT_MS) context.notice(`${what}: ${error.message}; waiting ${Math.round(waitMs / 1000)}s before trying again`);
       await (context.sleep ?? realSleep)(waitMs, context.signal);
     }

@@ -49,3 +49,37 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
 
 /** Every record the code builds fits the published schema (checked by the compiler). */
 export const recordFitsSchema: (record: ItemRecord) => z.input<typeof MediaRecordSchema> = (record) => record;
+
+/**
+ * One `verify --json` line per archived file: its path, media key and the size and sha256 the
+ * archive holds for it (a repaired file's new ones), then what the check found. `status`:
+ * `intact`, `missing`, `corrupt`, or `repaired` (with `was`: missing or corrupt); `reason` says
+ * why a repair that was tried did not succeed.
+ */
+export interface VerifyRecord {
+  path: string;
+  media_key: string;
+  status: 'intact' | 'missing' | 'corrupt' | 'repaired';
+  was?: 'missing' | 'corrupt';
+  bytes: number;
+  sha256: string;
+  reason?: string;
+}
+
+export function verifyRecord(outcome: {
+  file: Pick<ArchivedFile, 'path' | 'media_key' | 'bytes' | 'sha256'>;
+  status: VerifyRecord['status'];
+  was?: VerifyRecord['was'];
+  reason?: string;
+}): VerifyRecord {
+  const { file } = outcome;
+  return {
+    path: file.path,
+    media_key: file.media_key,
+    status: outcome.status,
+    ...(outcome.was ? { was: outcome.was } : {}),
+    bytes: file.bytes,
+    sha256: file.sha256,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
+  };
+}

@@ -1,6 +1,6 @@
 import type { ScanState, StopReason } from '../types.js';
 
-/** Counts the run keeps as it goes; the spinner shows them, the summary closes with them. */
+/** Counts the run keeps as it goes; the progress line shows them, the summary closes with them. */
 export interface Progress {
   pages: number;
   found: number;
@@ -11,16 +11,24 @@ export interface Progress {
   failed: number;
   bytes: number;
   cents: number;
+  /** Paging has ended: `found` is final, so the progress line can say n/total and an ETA. */
+  pagingDone: boolean;
 }
 
 export function emptyProgress(): Progress {
-  return { pages: 0, found: 0, downloaded: 0, exists: 0, planned: 0, skipped: 0, failed: 0, bytes: 0, cents: 0 };
+  return { pages: 0, found: 0, downloaded: 0, exists: 0, planned: 0, skipped: 0, failed: 0, bytes: 0, cents: 0, pagingDone: false };
 }
 
+/** What the summary is written from; a line per account or per anything else is a field away. */
 export interface SummaryFacts {
   progress: Progress;
+  /** Requests the API answered and billed. */
   requests: number;
+  /** Requests the API refused (401, 402, 403): made, but not billed. */
+  refused: number;
   cents: number;
+  /** Files the archive holds once the run is over: the ones saved now and the ones from before. */
+  onDisk: number;
   scan: ScanState | undefined;
   stop: StopReason | undefined;
   /** Media discovered that this run's filters want but that are not on disk yet. */
@@ -42,32 +50,43 @@ export interface AccountFacts {
   downloaded: number;
 }
 
-/** The closing lines on stderr: what was saved, what it cost, where history stands. */
+/** `1 file`, `2 files`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * The closing lines on stderr: what is on disk and what it cost, where history stands, why paging
+ * stopped. Failed items are not listed here: they are printed as they fail (formatFailures lists
+ * them for --quiet).
+ */
 export function formatSummary(facts: SummaryFacts): string {
   const p = facts.progress;
   const lines: string[] = [];
-  const cost = `${facts.requests} API request${facts.requests === 1 ? '' : 's'}, ${formatDollars(facts.cents)}`;
+  const skippedFailed = `${p.skipped} skipped, ${p.failed} failed`;
   if (facts.dryRun) {
     // The API gives no file sizes, and asking the CDN for each would cost a request per file.
-    lines.push(`dry run: ${p.planned} files to download (sizes unknown: the API does not tell them), ${p.exists} already archived, ${p.skipped} skipped · ${cost}`);
+    lines.push(`dry run: ${plural(p.planned, 'file')} to download (sizes unknown: the API does not tell them), ${facts.onDisk} on disk already · ${skippedFailed} · ${costOf(facts)}`);
     lines.push('pages fetched here are remembered: the real run pays only for pages not fetched yet');
   } else {
-    lines.push(`saved ${p.downloaded} file${p.downloaded === 1 ? '' : 's'} (${formatBytes(p.bytes)}), ${p.exists} already archived, ${p.skipped} skipped, ${p.failed} failed · ${cost}`);
+    // Counts that add up to the folder: what this run saved plus what earlier runs had.
+    const before = Math.max(0, facts.onDisk - p.downloaded);
+    lines.push(`${plural(facts.onDisk, 'file')} on disk: ${p.downloaded} new${p.downloaded > 0 ? ` (${formatBytes(p.bytes)})` : ''}, ${before} already archived · ${skippedFailed} · ${costOf(facts)}`);
   }
   const accounts = facts.accounts ?? [];
+  const stopped = facts.stop ? `stopped: ${STOP_TEXT[facts.stop]}` : undefined;
   if (facts.perAccount || accounts.length > 1) for (const account of accounts) lines.push(accountLine(account));
   else if (facts.scan) lines.push(`history: ${historyLine(facts.scan, facts.stop)}`);
+  else if (stopped) lines.push(stopped);
   if (!facts.dryRun && facts.waiting > 0) {
     lines.push(`waiting: ${facts.waiting} media found but not on disk yet; the next run fetches them without paying for their pages again`);
   }
-  for (const f of facts.failures) lines.push(`failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`);
-  if (p.failed > facts.failures.length) lines.push(`failed: … and ${p.failed - facts.failures.length} more (see --json)`);
   return `${lines.join('\n')}\n`;
 }
 
 /** `@name: 3 new files · 2 requests · history: … · stopped: …`, or why the account failed. */
 function accountLine(account: AccountFacts): string {
-  const counts = `${account.downloaded} new file${account.downloaded === 1 ? '' : 's'} · ${account.requests} request${account.requests === 1 ? '' : 's'}`;
+  const counts = `${plural(account.downloaded, 'new file')} · ${plural(account.requests, 'request')}`;
   if (account.error) return `${account.name}: ${counts} · failed: ${account.error.message}`;
   return `${account.name}: ${counts} · history: ${account.scan ? historyLine(account.scan, account.stop) : 'not paged'}`;
 }
@@ -76,17 +95,38 @@ function historyLine(scan: ScanState, stop: StopReason | undefined): string {
   return `${historyOf(scan, stop)}${stop ? ` · stopped: ${STOP_TEXT[stop]}` : ''}`;
 }
 
+/** One line per failed item (the first ones kept), and how many more; empty when none failed. */
+export function formatFailures(facts: Pick<SummaryFacts, 'progress' | 'failures'>): string {
+  const lines = facts.failures.map(failureLine);
+  const more = facts.progress.failed - facts.failures.length;
+  if (more > 0) lines.push(`failed: … and ${more} more (see --json)`);
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/** `failed: <media_key> (tweet <id>): <reason>`, as printed when the item fails and in --quiet's list. */
+export function failureLine(f: { media_key?: string; tweet_id?: string; reason?: string }): string {
+  return `failed: ${f.media_key ?? '?'} (tweet ${f.tweet_id ?? '?'}): ${f.reason ?? 'unknown'}`;
+}
+
+/** `3 API requests, $0.03`; a refused request is counted, and said to be free. */
+function costOf(facts: Pick<SummaryFacts, 'requests' | 'refused' | 'cents'>): string {
+  const made = facts.requests + facts.refused;
+  let refused = '';
+  if (facts.refused > 0) refused = made === facts.refused ? ` (refused, not billed)` : ` (${facts.refused} refused, not billed)`;
+  return `${plural(made, 'API request')}${refused}, ${formatDollars(facts.cents)}`;
+}
+
 /** `complete` only when the end was reached and nothing between is still owed. */
 function historyOf(scan: ScanState, stop: StopReason | undefined): string {
   if (scan.complete && scan.gaps.length === 0) return stop === 'interrupted' ? 'all pages fetched; interrupted before every file was saved' : 'complete';
   const owed: string[] = [];
   const between = scan.gaps.filter((gap) => gap.floor !== undefined).length;
-  if (between > 0) owed.push(`${between} gap${between === 1 ? '' : 's'} between archived tweets`);
+  if (between > 0) owed.push(`${plural(between, 'gap')} between archived tweets`);
   if (!scan.complete) {
     const estimate = pagesToTheEnd(scan);
-    owed.push(scan.pages === 0 ? 'all of it' : `the backfill${estimate === undefined ? '' : ` (~${estimate} page${estimate === 1 ? '' : 's'} to the end)`}`);
+    owed.push(scan.pages === 0 ? 'all of it' : `the backfill${estimate === undefined ? '' : ` (~${plural(estimate, 'page')} to the end)`}`);
   }
-  const pages = `${scan.pages} page${scan.pages === 1 ? '' : 's'} fetched`;
+  const pages = `${plural(scan.pages, 'page')} fetched`;
   return owed.length === 0 ? `${pages}; paging was cut short, the next run checks again` : `${pages}, more remain: ${owed.join(' and ')}`;
 }
 
