@@ -26,8 +26,11 @@ function validator(): ValidateFunction {
   return ajv.compile(readJson(`${REFERENCE}x-v2-tweet.schema.json`));
 }
 const validateTweet = validator();
+// And against the record's own published contract (schemas/tweet-record.schema.json).
+const validateRecord = new Ajv2020({ strict: false, allErrors: true }).compile(readJson(fileURLToPath(new URL('../schemas/tweet-record.schema.json', import.meta.url))));
 function expectValid(tweet: unknown, where: string): void {
   expect(validateTweet(tweet), `${where}: ${JSON.stringify(validateTweet.errors)}`).toBe(true);
+  expect(validateRecord(tweet), `${where} (tweet-record.schema.json): ${JSON.stringify(validateRecord.errors)}`).toBe(true);
 }
 
 const referenceFiles = ['v1', 'v1-graphql-legacy'].flatMap((dir) =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TweetRecordSchema } from '../output/schemas.js';
 import { createdAt } from './dates.js';
 import { normalizeTweet } from './normalize.js';
 import { isRecord, PageTweetSchema, QUOTE_KEY, readFields, REPOST_KEYS, UserSchema, ViewCountSchema, type Fields } from './schema.js';
@@ -39,8 +40,11 @@ export interface GivenCounts {
   impression_count?: number;
 }
 
+/** Every tweet record the mapping builds fits the published schema (checked by the compiler). */
+export const tweetFitsSchema: (tweet: V2Tweet) => z.input<typeof TweetRecordSchema> = (tweet) => tweet;
+
 /** An X API v2 Tweet (`fixtures/reference/x-v2-tweet.schema.json`) plus the extension field. */
-export interface V2Tweet {
+export type V2Tweet = {
   id: string;
   text?: string;
   created_at?: string;
@@ -56,7 +60,7 @@ export interface V2Tweet {
   possibly_sensitive?: boolean;
   geo?: { coordinates?: { type: 'Point'; coordinates: [number, number] }; place_id?: string };
   x_media_dump?: { public_metrics?: GivenCounts };
-}
+};
 
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 /** v2's TweetId and UserId: 1 to 19 digits. */

@@ -47,3 +47,59 @@ export const MediaRecordSchema = z
     quality: z.string().optional().describe('The photo size name, or mp4 <bitrate>bps <W>x<H>'),
   })
   .describe('x-media-dump NDJSON media record');
+
+const Span = { start: z.int().min(0), end: z.int().min(0) };
+const Count = z.int().min(0);
+
+/**
+ * The tweet record of `export --tweets` (and the `tweet` of a metadata sidecar): an X API v2
+ * Tweet (valid against X's own schema) with only the fields the payload gives, plus the counts the
+ * API gives in `x_media_dump.public_metrics` (v2's own `public_metrics` would need counts agntdata
+ * does not send).
+ */
+export const TweetRecordSchema = z
+  .looseObject({
+    id: z.string().regex(/^\d{1,19}$/),
+    text: z.string().optional(),
+    created_at: z.string().optional().describe('ISO 8601'),
+    author_id: z.string().regex(/^\d{1,19}$/).optional(),
+    username: z.string().optional(),
+    lang: z.string().optional(),
+    conversation_id: z.string().regex(/^\d{1,19}$/).optional(),
+    in_reply_to_user_id: z.string().regex(/^\d{1,19}$/).optional(),
+    referenced_tweets: z.array(z.object({ type: z.enum(['retweeted', 'quoted', 'replied_to']), id: z.string().regex(/^\d{1,19}$/) })).optional(),
+    attachments: z.object({ media_keys: z.array(z.string()) }).optional(),
+    entities: z
+      .object({
+        hashtags: z.array(z.object({ ...Span, tag: z.string() })).optional(),
+        cashtags: z.array(z.object({ ...Span, tag: z.string() })).optional(),
+        mentions: z.array(z.object({ ...Span, username: z.string(), id: z.string().optional() })).optional(),
+        urls: z.array(z.object({ ...Span, url: z.string(), expanded_url: z.string().optional(), display_url: z.string().optional() })).optional(),
+      })
+      .optional(),
+    display_text_range: z.tuple([Count, Count]).optional(),
+    possibly_sensitive: z.boolean().optional(),
+    geo: z
+      .object({
+        coordinates: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]) }).optional(),
+        place_id: z.string().optional(),
+      })
+      .optional(),
+    x_media_dump: z
+      .object({
+        public_metrics: z
+          .object({
+            retweet_count: Count.optional(),
+            reply_count: Count.optional(),
+            like_count: Count.optional(),
+            quote_count: Count.optional(),
+            bookmark_count: Count.optional(),
+            impression_count: Count.optional(),
+          })
+          .optional()
+          .describe('The counts the API gave, under v2 names: like_count is favorite_count, impression_count is views'),
+      })
+      .optional()
+      .describe("x-media-dump's extension: what the API gives that v2's own fields cannot hold"),
+  })
+  .describe('x-media-dump tweet record (export --tweets)');
