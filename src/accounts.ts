@@ -40,6 +40,8 @@ export interface AccountContext {
   pagerOptions: (account: Account) => PagerOptions;
   /** Journal a page and hand its items on. */
   takePage: (account: Account, page: FetchedPage) => void;
+  /** Resolves once the downloads have room for another page's items: paging never races ahead. */
+  room: () => Promise<void>;
   notice: (message: string) => void;
   signal: AbortSignal;
 }
@@ -96,7 +98,9 @@ export async function pageAccounts(accounts: readonly Account[], context: Accoun
     if (context.signal.aborted) break;
     const outcome = await step(account, context, async () => {
       const pager = headPages(account.scan, context.pagerOptions(account));
-      for (let next = await pager.next(); ; next = await pager.next()) {
+      for (;;) {
+        await context.room();
+        const next = await pager.next();
         if (next.done) return next.value;
         take(account, next.value, context);
       }
@@ -111,6 +115,7 @@ export async function pageAccounts(accounts: readonly Account[], context: Accoun
   while (turns.length > 0 && !context.signal.aborted) {
     for (const turn of [...turns]) {
       const outcome = await step(turn.account, context, async () => {
+        await context.room();
         const next = await turn.pager.next();
         if (next.done) return next.value;
         take(turn.account, next.value, context);

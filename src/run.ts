@@ -41,7 +41,7 @@ export interface AccountResult {
 export interface RunResult {
   progress: Progress;
   requests: number;
-  /** Requests the API refused (401, 402, 403): made, not billed. */
+  /** Requests the API refused (401, 402, 403; 404 for an unknown user): made, not billed. */
   refused: number;
   cents: number;
   /** Files the archive holds at the end of the run. */
@@ -223,6 +223,7 @@ class Run {
         savedTokens: account.savedTokens,
       }),
       takePage: (account, page) => this.takePage(account, page),
+      room: () => this.queue.room(),
       notice: (message) => this.hooks.reporter.notice(message),
       signal: this.hooks.signal,
     };

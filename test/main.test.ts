@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { expectMedia } from './helpers/expect.js';
 import { mediaFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
 import { ALL, T1, T2 } from './helpers/seed.js';
@@ -131,6 +132,42 @@ describe('the main job, end to end through the built CLI', () => {
     expect(result.code).toBe(0);
     expect(cdnBeforeLastPage).toBeGreaterThan(0);
     expect(server.cdnRequests()).toHaveLength(6);
+  });
+
+  it('pages no further ahead of the downloads than the backlog of the queue (256 waiting items)', async () => {
+    // 800 photos in pages of 100, one download at a time, and the CDN held shut: after 3 pages
+    // 299 items wait (one is in flight), past the backlog of 256, so the 4th page waits too.
+    const tweets = tweetIds(800).map((id) => photoTweet(id, 1, 512));
+    const { pages, media } = paginate(tweets, 100);
+    let open = () => {};
+    const cdnOpen = new Promise<void>((resolve) => (open = resolve));
+    const server = await serve({
+      pages: { '96479162': pages },
+      media,
+      handle: async (req) => {
+        if (req.kind === 'cdn') await cdnOpen;
+        return false;
+      },
+    });
+    // The API on a port of its own (a plain TCP relay), as api.agntdata.dev is another host
+    // than X's CDN: one origin would make the pages wait for the held CDN's connection.
+    const relay = net.createServer((socket) => socket.pipe(net.connect(server.port, '127.0.0.1')).pipe(socket));
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void relay.close());
+    const relayPort = (relay.address() as net.AddressInfo).port;
+    const out = tempDir();
+    const run = runCli(['--user', '96479162', '--out', out, '--page-size', '100', '--concurrency', '1', '--api-base', `http://127.0.0.1:${relayPort}/v1/x`, '--allow-host', server.host]);
+    const deadline = Date.now() + 10_000;
+    while (server.cdnRequests().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // Time for a run that did not wait to fetch all 8 pages from a local server.
+    await new Promise((r) => setTimeout(r, 1000));
+    const pagesWhileHeld = server.apiRequests().length;
+    open();
+    const result = await run;
+    expect(pagesWhileHeld).toBe(3);
+    expect(result.code).toBe(0);
+    expect(server.apiRequests()).toHaveLength(8);
+    expect(mediaFiles(out)).toHaveLength(800);
   });
 
   it('refuses media hosts that are not on the allowlist', async () => {
