@@ -56,7 +56,7 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   // Without --repair nothing is written: no lock, so a read-only archive can be checked.
   const session = openSession({ ...options, mustExist: true, readOnly: !options.repair });
   const { archive } = session;
-  const queue = new DownloadQueue(options.concurrency, options.signal);
+  const queue = new DownloadQueue(options.concurrency, options.signal, options.concurrency * 2);
   const save: SaveContext = {
     archive,
     fetch: {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Archive, STATE_DIR, type PageRecord } from '../src/archive/state.js';
+import { JournalFile } from '../src/archive/journal.js';
 import { tweetsOf } from '../src/archive/tweets.js';
 import { UsageError } from '../src/errors.js';
 import { recoverLostPages } from '../src/recover.js';
@@ -251,5 +252,25 @@ describe('a damaged journal never loses media silently', () => {
     archive.close();
     expect(notices[0]).toContain('1 page of user u1 could not be recovered and are paged again from page 1 on this run: paying again for what was lost is the honest cost');
     expect(Archive.open(out, false, 0).report.holes).toEqual([]);
+  });
+});
+
+describe('the journal file read back in chunks', () => {
+  it('returns every line whole across 1 MiB chunk ends, a line longer than three chunks, and a torn last line', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'journal.jsonl');
+    // Lengths chosen so lines straddle the 1 MiB boundaries, one is 3.5 MiB, and multi-byte
+    // characters fall across a boundary.
+    const lines = ['a'.repeat(1_048_570), 'é'.repeat(10), 'b'.repeat(3_670_016), 'c', '', 'ü'.repeat(524_290), 'd'.repeat(1_048_576)];
+    fs.writeFileSync(file, `${lines.join('\n')}\ntorn`);
+    const read = [...new JournalFile(file).lines()];
+    expect(read.map((l) => l.text)).toEqual([...lines, 'torn']);
+    expect(read.map((l) => l.complete)).toEqual([...lines.map(() => true), false]);
+    const offsets = [0];
+    for (const line of lines) offsets.push((offsets.at(-1) ?? 0) + Buffer.byteLength(line) + 1);
+    expect(read.map((l) => l.offset)).toEqual(offsets);
+    // From an offset in the middle: the same lines on from there.
+    const third = offsets[3] ?? -1;
+    expect([...new JournalFile(file).lines(third)].map((l) => l.text.length)).toEqual([1, 0, 524_290, 1_048_576, 4]);
   });
 });

@@ -29,6 +29,16 @@ describe('MediaIndex', () => {
     expect(index.find('3_42')).toBe(-1);
     expect(index.find('3_1500000000000000001')).toBe(-1);
     expect([...index.slots()]).toHaveLength(20_000);
+    // Counters kept as flags change: 20,000 items, two in three with a file (13,333).
+    expect([index.items, index.files]).toEqual([20_000, 13_333]);
+    const first = index.find([...expected.keys()][1] ?? '');
+    index.setFlags(first, HAS_FILE);
+    index.setFlags(first, 0, HAS_FILE);
+    index.setFlags(first, 0, HAS_FILE);
+    expect([index.items, index.files]).toEqual([20_000, 13_332]);
+    // Rebuilt from the arrays (a snapshot's load): the same counts.
+    const reloaded = new MediaIndex(0, index.state.arrays);
+    expect([reloaded.items, reloaded.files]).toEqual([20_000, 13_332]);
   });
 
   it('keys that are not <digits>_<digits> in range still work, by serial number', () => {

@@ -7,37 +7,48 @@ import type { ArchivedFile } from '../types.js';
 
 /** Archived files on disk: how their bytes are hashed and checked against the journal. */
 
-/**
- * A file's size and the sha256 state of its bytes (undefined if it does not exist). A cut
- * transfer's partial file resumes from it; an archived file is checked against it. Small reads:
- * a large buffer per file, times --concurrency, only makes the garbage collector work harder.
- */
-export async function hashFile(file: string): Promise<{ bytes: number; hash: Hash } | undefined> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 << 10 }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return { bytes, hash };
-}
+const openAsync = promisify(fs.open);
+const readAsync = promisify(fs.read);
+const fstatAsync = promisify(fs.fstat);
+const writeAsync = promisify(fs.write);
+export const fsyncAsync = promisify(fs.fsync);
 
-/** Size and sha256 both match what was recorded. */
+/**
+ * Size and sha256 both match what was recorded. Read through one descriptor (its size from
+ * fstat, so a swap between stat and read cannot mislead), in small reads into buffers reused
+ * across files: `verify` checks a million files, and a stream or a large buffer per file, times
+ * --concurrency, is garbage that grows the heap (bench/README.md, verify RSS).
+ */
 export async function isIntact(out: string, file: ArchivedFile): Promise<boolean> {
-  const target = path.join(out, file.path);
+  let fd: number;
   try {
-    if ((await fs.promises.stat(target)).size !== file.bytes) return false;
-    const whole = await hashFile(target);
-    return whole !== undefined && whole.bytes === file.bytes && whole.hash.digest('hex') === file.sha256;
+    fd = await openAsync(path.join(out, file.path), fs.constants.O_RDONLY);
   } catch {
     return false;
   }
+  const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  try {
+    if ((await fstatAsync(fd)).size !== file.bytes) return false;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, bytes);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+    return bytes === file.bytes && hash.digest('hex') === file.sha256;
+  } catch {
+    return false;
+  } finally {
+    readBuffers.push(buffer);
+    fs.close(fd, () => undefined);
+  }
 }
+
+const READ_BUFFER_BYTES = 64 << 10;
+/** Free read buffers; at most --concurrency are ever out at once. */
+const readBuffers: Buffer[] = [];
 
 /** `a/b.jpg` → `a/b~<key>.jpg`: the way out when two items would share one path. */
 export function disambiguate(relPath: string, mediaKey: string): string {
@@ -66,10 +77,6 @@ const CREATE_EXCLUSIVE = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constan
  * reading and fsync wait on the file system's journal, which other files' fsyncs hold: those
  * stay asynchronous.
  */
-const openAsync = promisify(fs.open);
-const readAsync = promisify(fs.read);
-const writeAsync = promisify(fs.write);
-export const fsyncAsync = promisify(fs.fsync);
 
 export async function createExclusive(file: string): Promise<number> {
   try {
@@ -194,7 +201,7 @@ export class SafeFolders {
 /**
  * Rename the verified temp file (`temp`, open as `handle`) into place. Across file systems (a
  * folder under --out that is another mount: EXDEV), copy it through its descriptor to a new file
- * beside the target instead, re-hashing as it goes, fsync, and rename that: the target still
+ * beside the target instead, re-hashing as it goes, with its dates, fsync, and rename that: the target still
  * appears whole or not at all.
  */
 export async function moveIntoPlace(fd: number, temp: string, target: string, sha256: string): Promise<void> {
@@ -219,6 +226,8 @@ export async function moveIntoPlace(fd: number, temp: string, target: string, sh
       at += bytesRead;
     }
     if (hash.digest('hex') !== sha256) throw new Error(`the copy to ${target} does not match what was downloaded`);
+    const { atime, mtime } = fs.fstatSync(fd);
+    fs.futimesSync(copy, atime, mtime);
     await fsyncAsync(copy);
     fs.closeSync(copy);
     open = false;

@@ -44,6 +44,9 @@ const GROWTH = 1.6;
 
 export class MediaIndex {
   count = 0;
+  /** Slots with HAS_ITEM, and with HAS_FILE: kept as flags change, not counted by a scan. */
+  items = 0;
+  files = 0;
   private arrays: IndexArrays;
   /** Keys that are not `<digits>_<digits>` within range: key → serial, and back. */
   private readonly odd = new Map<string, number>();
@@ -52,7 +55,13 @@ export class MediaIndex {
   constructor(capacity = 1021, arrays?: IndexArrays, oddKeys: readonly string[] = []) {
     this.arrays = arrays ?? allocate(capacity);
     for (const key of oddKeys) this.serial(key);
-    if (arrays) for (let slot = 0; slot < arrays.prefix.length; slot++) if (arrays.prefix[slot] !== EMPTY) this.count += 1;
+    if (arrays) {
+      for (let slot = 0; slot < arrays.prefix.length; slot++) {
+        if (arrays.prefix[slot] === EMPTY) continue;
+        this.count += 1;
+        this.tally(arrays.flags[slot] ?? 0, 1);
+      }
+    }
   }
 
   get capacity(): number {
@@ -98,7 +107,16 @@ export class MediaIndex {
 
   setFlags(slot: number, set: number, clear = 0): void {
     const a = this.arrays.flags;
-    a[slot] = ((a[slot] ?? 0) & ~clear) | set;
+    const before = a[slot] ?? 0;
+    const after = (before & ~clear) | set;
+    a[slot] = after;
+    this.tally(before, -1);
+    this.tally(after, 1);
+  }
+
+  private tally(flags: number, by: number): void {
+    if (flags & HAS_ITEM) this.items += by;
+    if (flags & HAS_FILE) this.files += by;
   }
 
   /** Offset of the slot's item line; -1 for none (or for a slot of -1). */

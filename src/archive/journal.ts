@@ -73,29 +73,36 @@ export class JournalFile {
 
   private readonly scratch = Buffer.allocUnsafe(2048);
 
-  /** Every line from `from` to the end, in order, read in 1 MiB chunks. */
+  /**
+   * Every line from `from` to the end, in order, read in 1 MiB chunks into one buffer: a line
+   * cut by a chunk's end moves to the buffer's start and the next read follows it, so a long
+   * journal is read without a new buffer per chunk (the buffer grows only for a longer line).
+   */
   *lines(from = 0): Generator<JournalLine> {
     if (this.size <= from && sizeOf(this.path) <= from) return;
     const fd = fs.openSync(this.path, 'r');
     try {
-      const chunk = Buffer.allocUnsafe(CHUNK);
-      let carry: Buffer = Buffer.alloc(0);
+      let buffer = Buffer.allocUnsafe(CHUNK);
+      let kept = 0;
       let position = from;
       let lineStart = from;
       for (;;) {
-        const read = fs.readSync(fd, chunk, 0, CHUNK, position);
+        if (kept === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+        const read = fs.readSync(fd, buffer, kept, buffer.length - kept, position);
         if (read === 0) break;
         position += read;
-        const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+        const data = buffer.subarray(0, kept + read);
         let start = 0;
-        for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
+        // The kept bytes hold no newline: the search starts after them.
+        for (let end = data.indexOf(NEWLINE, kept); end >= 0; end = data.indexOf(NEWLINE, start)) {
           yield { offset: lineStart, text: data.toString('utf8', start, end), complete: true };
           lineStart += end - start + 1;
           start = end + 1;
         }
-        carry = Buffer.from(data.subarray(start));
+        kept = data.length - start;
+        buffer.copy(buffer, 0, start, data.length);
       }
-      if (carry.length > 0) yield { offset: lineStart, text: carry.toString('utf8'), complete: false };
+      if (kept > 0) yield { offset: lineStart, text: buffer.toString('utf8', 0, kept), complete: false };
     } finally {
       fs.closeSync(fd);
     }

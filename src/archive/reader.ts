@@ -104,14 +104,7 @@ export class ArchiveReader {
 
   /** How many items and files the archive holds. */
   counts(): { items: number; files: number } {
-    const { index } = this.state;
-    let items = 0;
-    let files = 0;
-    for (const slot of index.slots()) {
-      const flags = index.flags(slot);
-      if (flags & HAS_ITEM) items += 1;
-      if (flags & HAS_FILE) files += 1;
-    }
+    const { items, files } = this.state.index;
     return { items, files };
   }
 

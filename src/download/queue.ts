@@ -17,12 +17,18 @@ export class DownloadQueue {
   /** Tasks waiting for a slot beyond which `room()` makes the producer wait. */
   private readonly backlog: number;
 
+  /**
+   * `backlog`: how many tasks may wait. A long one gives largest-first a choice; a short one
+   * (verify, where order barely matters) keeps tasks from outliving the young generation, so
+   * a million of them are not garbage the old generation must collect (bench/README.md).
+   */
   constructor(
     concurrency: number,
     private readonly signal: AbortSignal,
+    backlog = Math.max(256, concurrency * 16),
   ) {
     this.limit = pLimit(concurrency);
-    this.backlog = Math.max(256, concurrency * 16);
+    this.backlog = backlog;
   }
 
   /**
