@@ -112,12 +112,16 @@ async function fetchSource(file: FileRequest, source: FileSource, context: Fetch
     const target = await placeFor(relPath, context);
     // The name must still be our file: a link put in its place is never renamed into --out.
     if (!isSameFile(fd, temp)) throw new TransferError(`the temp file ${temp} was replaced while downloading; nothing kept`);
+    // The tweet's date through the descriptor (no name looked up, no link followed), then one
+    // fsync makes bytes and date durable before the rename shows the file.
+    if (file.mtime) fs.futimesSync(fd, file.mtime, file.mtime);
+    await fsyncAsync(fd).catch((error: unknown) => {
+      throw new TransferError(`cannot write ${temp}: ${networkMessage(error)}`);
+    });
     await moveIntoPlace(fd, temp, target, done.sha256).catch((error: unknown) => {
       throw new TransferError(`cannot write ${relPath}: ${networkMessage(error)}`);
     });
     moved = true;
-    // lutimes: should the name be swapped for a link after the rename, no other file is touched.
-    if (file.mtime) await fs.promises.lutimes(target, file.mtime, file.mtime);
     // The file's bytes were fsynced before the rename; the folder is not (see bench/README.md): the
     // journal row that follows is not fsynced either, and after a power loss that forgot the
     // rename, the next run sees the file missing and fetches it again.
@@ -189,7 +193,6 @@ async function transfer(url: string, temp: TempFile, retrying: boolean, resume: 
   const head = answer.startAt === 0 ? streamedHead : readHead(fd, SNIFF_BYTES);
   const problem = signatureProblem(head, temp.type, host);
   if (problem !== undefined) throw new TransferError(problem);
-  await fsyncAsync(fd);
   return { finalUrl, bytes, sha256: hash.digest('hex'), head };
 }
 
