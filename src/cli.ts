@@ -1,16 +1,16 @@
 import fs from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { FORMAT } from './archive/entries.js';
 import { DEFAULT_API_BASE, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, type ArchiveFlags } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { InterruptedError, ExitCode, UsageError, XmdError } from './errors.js';
-import { integer, shared, withOutputFlags, type OutputFlags } from './flags.js';
+import { collect, dollars, integer, shared, withOutputFlags, type OutputFlags } from './flags.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
 import { verifyRecord } from './output/records.js';
 import { strayArgumentMessage } from './output/suggest.js';
 import { escapeControls } from './output/terminal.js';
 import { verboseHeader } from './output/verbose.js';
-import { mergeSettings, parseSettings, settingsPath } from './settings.js';
+import { withSettings } from './settings.js';
 import type { ItemRecord } from './types.js';
 
 /**
@@ -51,35 +51,6 @@ Examples:
 Exit codes: 0 all saved (or skipped on purpose) · 1 some items failed · 2 usage, missing key or --out locked
             3 API key rejected or out of credits · 4 API/network kept failing or sent bad data · 130 interrupted
 State lives in <out>/.x-media-dump/; a rerun pays for one request when nothing is new.`;
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function dollars(value: string): number {
-  const amount = Number(value.trim().replace(/^\$/, ''));
-  if (!Number.isFinite(amount) || amount <= 0) throw new InvalidArgumentError('--max-cost must be an amount in US dollars, e.g. 0.50 or 3');
-  return amount;
-}
-
-/**
- * The config file's values for every flag not given on the command line (commander says where
- * each value came from); its `users` only when no --user or --users-file is given.
- */
-function withSettings<F extends ArchiveFlags & { config?: string | false }>(flags: F, command: Command): F {
-  const file = settingsPath(flags.config, process.env);
-  if (file === undefined) return flags;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // The default place may well have no file; one named with --config must exist.
-    if (code === 'ENOENT' && typeof flags.config !== 'string') return flags;
-    throw new UsageError(`cannot read the config file ${file} (${code ?? String(error)}); check --config`);
-  }
-  return mergeSettings(flags, parseSettings(text, file), (key) => command.getOptionValueSource(key));
-}
 
 let exitCode: number = ExitCode.ok;
 
@@ -206,7 +177,7 @@ function header(out: string, apiBase: string | undefined): string[] {
 async function archive(given: MainFlags, command: Command): Promise<number> {
   const [word] = command.args;
   if (word !== undefined) throw new UsageError(`${strayArgumentMessage(word, command.commands.map((c) => c.name()))} (see x-media-dump --help)`);
-  const flags = withSettings(given, command);
+  const flags = withSettings(given, (key) => command.getOptionValueSource(key), process.env);
   const config = parseConfig(flags, process.env);
   const [{ runArchive, exitCodeOf }, { createReporter }, { formatFailures, formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);
   const verbose = flags.verbose === true;

@@ -1,15 +1,13 @@
-import { DEFAULT_FILENAME } from './media/filename.js';
-
 /**
  * Every default a flag has, in one place: the command line shows these in every help that has
- * the flag, and the library (`src/index.ts`) fills in the same ones.
+ * the flag, and the library (`src/index.ts`) fills in the same ones. (`--filename`'s default
+ * depends on how many accounts a run has: `media/filename.ts`.)
  */
 export const DEFAULTS = {
   out: './media',
   concurrency: 8,
   pageSize: 20,
   types: 'photo,video,animated_gif',
-  filename: DEFAULT_FILENAME,
   retries: 5,
   /** seconds */
   timeout: 30,

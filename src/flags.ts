@@ -13,6 +13,18 @@ export function integer(flag: string, min: number, max: number) {
   };
 }
 
+/** A repeatable flag's values, in order. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** --max-cost: US dollars, `0.50`, `3` or `$3`. */
+export function dollars(value: string): number {
+  const amount = Number(value.trim().replace(/^\$/, ''));
+  if (!Number.isFinite(amount) || amount <= 0) throw new InvalidArgumentError('--max-cost must be an amount in US dollars, e.g. 0.50 or 3');
+  return amount;
+}
+
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** A byte count: `1048576`, `512K`, `4G`, `4GiB` (binary units). */

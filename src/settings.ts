@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -90,4 +91,27 @@ export function mergeSettings<F extends { user: string[]; usersFile?: string | u
     merged[key] = key === 'types' && Array.isArray(value) ? value.join(',') : value;
   }
   return merged as F;
+}
+
+/**
+ * The config file's values for every flag not given on the command line (`sourceOf(key)`: where
+ * commander took a flag's value from); its `users` only when no --user or --users-file is given.
+ */
+export function withSettings<F extends { user: string[]; usersFile?: string | undefined; config?: string | false }>(
+  flags: F,
+  sourceOf: (key: string) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): F {
+  const file = settingsPath(flags.config, env);
+  if (file === undefined) return flags;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // The default place may well have no file; one named with --config must exist.
+    if (code === 'ENOENT' && typeof flags.config !== 'string') return flags;
+    throw new UsageError(`cannot read the config file ${file} (${code ?? String(error)}); check --config`);
+  }
+  return mergeSettings(flags, parseSettings(text, file), sourceOf);
 }
