@@ -112,6 +112,12 @@ describe('one run, three accounts', () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('999: 0 new files · 2 requests · failed: no such user: 999 (agntdata knows no X user with this id); check --user');
     expect(run.stderr).toContain(`${B}: 4 new files`);
+    // The total counts every request the server answered: the unknown user's empty page (billed)
+    // and its /user/details 404 (made, not billed) among them.
+    const answered = s.apiRequests().length;
+    expect(s.apiRequests().filter((r) => r.path === '/v1/x/user/details')).toHaveLength(1);
+    expect(answered).toBe(7);
+    expect(run.stderr).toContain('· 7 API requests (1 refused, not billed), $0.06\n');
     const records = ndjson(run.stdout);
     expect(records.filter((r) => r['status'] === 'downloaded')).toHaveLength(11);
     expect(records.filter((r) => r['status'] === 'failed')).toEqual([{ author_id: '999', status: 'failed', reason: 'no such user: 999 (agntdata knows no X user with this id); check --user' }]);

@@ -29,7 +29,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export interface ApiCost {
   requests: number;
   cents: number;
-  /** Requests the API refused (401, 402, 403): made, but not charged. */
+  /** Requests the API answered no (401, 402, 403; 404 for a user it does not know): made, but not charged. */
   refused: number;
 }
 
@@ -110,7 +110,7 @@ export class ApiClient {
           lastAnswer = { attempt, status: statusCode, ms: performance.now() - started };
           return parsed;
         } catch (error) {
-          if (error instanceof ApiAuthError || error instanceof ApiCreditsError) this.cost.refused += 1;
+          if (error instanceof ApiAuthError || error instanceof ApiCreditsError || error instanceof NotFoundError) this.cost.refused += 1;
           failed = { method, endpoint, what, attempt, status, ms: performance.now() - started, cents: 0, error: error instanceof Error ? error.message : String(error) };
           throw error;
         }

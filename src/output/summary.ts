@@ -24,7 +24,7 @@ export interface SummaryFacts {
   progress: Progress;
   /** Requests the API answered and billed. */
   requests: number;
-  /** Requests the API refused (401, 402, 403): made, but not billed. */
+  /** Requests the API refused (401, 402, 403; 404 for an unknown user): made, but not billed. */
   refused: number;
   cents: number;
   /** Files the archive holds once the run is over: the ones saved now and the ones from before. */
