@@ -10,7 +10,6 @@ import { verifyRecord } from './output/records.js';
 import { strayArgumentMessage } from './output/suggest.js';
 import { escapeControls } from './output/terminal.js';
 import { verboseHeader } from './output/verbose.js';
-import { withSettings } from './settings.js';
 import type { ItemRecord } from './types.js';
 
 /**
@@ -177,6 +176,9 @@ function header(out: string, apiBase: string | undefined): string[] {
 async function archive(given: MainFlags, command: Command): Promise<number> {
   const [word] = command.args;
   if (word !== undefined) throw new UsageError(`${strayArgumentMessage(word, command.commands.map((c) => c.name()))} (see x-media-dump --help)`);
+  // Loaded here, not at the top: the config file's schema brings zod, which --version and --help
+  // do without.
+  const { withSettings } = await import('./settings.js');
   const flags = withSettings(given, (key) => command.getOptionValueSource(key), process.env);
   const config = parseConfig(flags, process.env);
   const [{ runArchive, exitCodeOf }, { createReporter }, { formatFailures, formatSummary }] = await Promise.all([import('./run.js'), import('./output/reporter.js'), import('./output/summary.js')]);

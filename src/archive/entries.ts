@@ -9,6 +9,9 @@ import type { TweetsRef } from './tweets.js';
 /** 2: page markers, the tweet store, the snapshot. A version-1 journal is read and upgraded. */
 export const FORMAT = 2;
 
+/** The archive's state folder under `--out`: the journal, the tweets, the snapshot, the lock. */
+export const STATE_DIR = '.x-media-dump';
+
 /** One fetched page: its number in the user's paging (`seq`), its newest tweet id and its tweets. */
 export interface PageMarker {
   k: 'page';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ArchivedFile, MediaItem, ScanState } from '../types.js';
-import { parseLine, type Entry } from './entries.js';
+import { parseLine, STATE_DIR, type Entry } from './entries.js';
 import { HAS_FILE, HAS_ITEM, UPGRADABLE } from './index.js';
 import { JournalFile } from './journal.js';
 import { replay, type ArchiveState, type Damage, type Hole } from './replay.js';
@@ -13,7 +13,7 @@ import { storedTweets, TweetStore, TWEETS_FILE, type StoredPage } from './tweets
  * `view` need; `Archive` (state.ts) adds the writing.
  */
 
-export const STATE_DIR = '.x-media-dump';
+export { STATE_DIR };
 export const JOURNAL = 'journal.jsonl';
 
 /** What opening found wrong with the journal, and what was done about it. */

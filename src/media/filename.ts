@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { STATE_DIR } from '../archive/state.js';
+import { STATE_DIR } from '../archive/entries.js';
 import { CONTROL_OR_BIDI } from '../output/terminal.js';
 import type { MediaItem } from '../types.js';
 
