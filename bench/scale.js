@@ -92,9 +92,12 @@ async function sizeFigures(/** @type {string} */ bin, /** @type {number} */ n, /
     // Bytes an idle run wrote to the journal: all of it when the file was rewritten.
     written.push(before && before.ino === after.ino ? after.size - before.size : after.size);
   }
+  // What the archive's state takes on disk after the idle runs (verify may compact it).
+  const snapshot = path.join(out, '.x-media-dump', 'index.bin');
+  const onDisk = { journal: fs.statSync(journal).size, snapshot: fs.existsSync(snapshot) ? fs.statSync(snapshot).size : 0 };
   const exported = await run(bin, ['export', '--out', out], { discardStdout: true });
   const verified = n <= VERIFY_MAX ? await run(bin, ['verify', '--out', out, '--concurrency', '8', '--quiet']) : undefined;
-  return { n, firstOpen, idle: medianOf(idle), idleWrittenBytes: median(written), exported, verified };
+  return { n, firstOpen, idle: medianOf(idle), idleWrittenBytes: median(written), onDisk, exported, verified };
 }
 
 async function throughput(/** @type {string} */ bin) {
@@ -112,6 +115,7 @@ async function throughput(/** @type {string} */ bin) {
 
 const fmt = (/** @type {Figure | undefined} */ f, /** @type {'wallS' | 'rssMb'} */ key) =>
   f === undefined ? '—' : f.code !== 0 ? `fails (exit ${f.code})` : key === 'wallS' ? `${f.wallS.toFixed(2)} s` : `${f.rssMb.toFixed(0)} MB`;
+const mb = (/** @type {number} */ bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const verdict = (/** @type {boolean} */ ok) => (ok ? 'PASS' : 'MISS');
 
 async function main() {
@@ -155,10 +159,10 @@ async function main() {
  * @param {Record<string, Awaited<ReturnType<typeof throughput>>>} firstRuns
  */
 function report(results, firstRuns) {
-  const lines = ['| build | archived media | idle rerun | idle peak RSS | idle run writes | first open (no snapshot) | export | export RSS | verify | verify RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = ['| build | archived media | idle rerun | idle peak RSS | idle run writes | journal (+ snapshot) on disk | first open (no snapshot) | export | export RSS | verify | verify RSS |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
   for (const [name, sizes] of Object.entries(results)) {
     for (const s of sizes) {
-      lines.push(`| ${name} | ${s.n.toLocaleString('en')} | ${fmt(s.idle, 'wallS')} | ${fmt(s.idle, 'rssMb')} | ${s.idleWrittenBytes.toLocaleString('en')} B | ${fmt(s.firstOpen, 'wallS')} | ${fmt(s.exported, 'wallS')} | ${fmt(s.exported, 'rssMb')} | ${fmt(s.verified, 'wallS')} | ${fmt(s.verified, 'rssMb')} |`);
+      lines.push(`| ${name} | ${s.n.toLocaleString('en')} | ${fmt(s.idle, 'wallS')} | ${fmt(s.idle, 'rssMb')} | ${s.idleWrittenBytes.toLocaleString('en')} B | ${mb(s.onDisk.journal)}${s.onDisk.snapshot > 0 ? ` (+ ${mb(s.onDisk.snapshot)})` : ''} | ${fmt(s.firstOpen, 'wallS')} | ${fmt(s.exported, 'wallS')} | ${fmt(s.exported, 'rssMb')} | ${fmt(s.verified, 'wallS')} | ${fmt(s.verified, 'rssMb')} |`);
     }
   }
   for (const [name, f] of Object.entries(firstRuns)) lines.push(`\nfirst run (median of ${RUNS}), ${FILES} small files at --concurrency 32, ${name}: ${f.code === 0 ? `${f.filesPerSecond.toFixed(0)} files/s (${f.wallS.toFixed(2)} s, ${f.rssMb.toFixed(0)} MB)` : `fails: ${f.note ?? ''}`}`);
