@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { prng } from './data.js';
 
 /** @type {typeof import('../src/view/index.js')} */
 const { writeViewer, PAGE_FILE } = await import(new URL('../dist/view/index.js', import.meta.url).href);
@@ -42,17 +43,6 @@ const photos = fs.readdirSync(path.join(media, 'pbs.twimg.com/media')).sort();
 for (const name of photos) fs.copyFileSync(path.join(media, 'pbs.twimg.com/media', name), path.join(dir, name));
 fs.copyFileSync(path.join(media, 'video.twimg.com/tweet_video/EpdichpWMAIPcr0.mp4'), path.join(dir, 'clip.mp4'));
 
-/** A small deterministic PRNG (mulberry32), so every run writes the same archive. */
-function random(seed = 16) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = ('the a of to and in is it you that for on with this was at my just so be are have not but we all can your from ' +
   'new code python data model today photo video thread release build test bug fix ship launch coffee morning weekend trip ' +
   'city sunset dog cat garden music concert game team win lost great love thanks everyone finally working again week year').split(' ');
@@ -62,7 +52,7 @@ const WORDS = ('the a of to and in is it you that for on with this was at my jus
  * @returns {Generator<import('../src/view/index.js').ViewItem>}
  */
 function* syntheticItems(count) {
-  const next = random();
+  const next = prng(16);
   const pick = (/** @type {string[]} */ list) => list[Math.floor(next() * list.length)] ?? '';
   let id = 1_800_000_000_000_000_000n;
   for (let i = 0; i < count; i++) {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { FORMAT } from './archive/entries.js';
-import { DEFAULT_API_BASE, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, type ArchiveFlags } from './config.js';
+import { DEFAULT_API_BASE, DEFAULT_MEDIA_HOSTS, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, transferLimits, type ArchiveFlags, type TransferFlags } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { InterruptedError, ExitCode, UsageError, XmdError } from './errors.js';
-import { collect, dollars, integer, shared, withOutputFlags, type OutputFlags } from './flags.js';
+import { collect, dollars, integer, shared, withOutputFlags, withTransferFlags, type OutputFlags } from './flags.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
 import { verifyRecord } from './output/records.js';
 import { strayArgumentMessage } from './output/suggest.js';
@@ -81,14 +81,8 @@ function buildProgram(): Command {
     .option('--metadata-filename <template>', `that file's name, with --filename's fields; implies --write-metadata (default: "${DEFAULT_METADATA_FILENAME}")`)
     .option('--full', 'page past already-archived tweets to the end (files on disk are still skipped)')
     .addOption(shared.allowHost())
-    .addOption(new Option('--api-base <url>', `API base URL (default: ${DEFAULT_API_BASE})`).env('AGNTDATA_API_BASE'))
-    .addOption(shared.retries())
-    .addOption(shared.timeout())
-    .addOption(shared.maxWait())
-    .addOption(shared.minRate())
-    .addOption(shared.maxFileSize())
-    .addOption(shared.quiet());
-  withOutputFlags(program)
+    .addOption(new Option('--api-base <url>', `API base URL (default: ${DEFAULT_API_BASE})`).env('AGNTDATA_API_BASE'));
+  withOutputFlags(withTransferFlags(program).addOption(shared.quiet()))
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
@@ -123,14 +117,8 @@ function buildProgram(): Command {
     .option('--repair', 'download missing or corrupt files again')
     .option('--json', 'one NDJSON record per file on stdout: intact, missing, corrupt or repaired')
     .addOption(shared.allowHost())
-    .addOption(shared.concurrency())
-    .addOption(shared.retries())
-    .addOption(shared.timeout())
-    .addOption(shared.maxWait())
-    .addOption(shared.minRate())
-    .addOption(shared.maxFileSize())
-    .addOption(shared.quiet());
-  withOutputFlags(verifyCommand).action(async (flags: VerifyFlags) => {
+    .addOption(shared.concurrency());
+  withOutputFlags(withTransferFlags(verifyCommand).addOption(shared.quiet())).action(async (flags: VerifyFlags) => {
     exitCode = await verify(flags);
   });
 
@@ -238,22 +226,17 @@ async function exportArchive(flags: ExportFlags): Promise<void> {
   await flush();
 }
 
-interface VerifyFlags extends OutputFlags {
+interface VerifyFlags extends OutputFlags, TransferFlags {
   out: string;
   repair?: boolean;
   json?: boolean;
   allowHost: string[];
   concurrency: number;
-  retries: number;
-  timeout: number;
-  maxWait: number;
-  minRate: number;
-  maxFileSize: number;
   quiet?: boolean;
 }
 
 async function verify(flags: VerifyFlags): Promise<number> {
-  const [{ verifyArchive }, { DEFAULT_MEDIA_HOSTS }] = await Promise.all([import('./verify.js'), import('./config.js')]);
+  const { verifyArchive } = await import('./verify.js');
   const out = parseOut(flags.out);
   if (flags.verbose) say(header(out, undefined).join('\n'));
   const { signal, dispose } = abortOnSignals();
@@ -263,11 +246,7 @@ async function verify(flags: VerifyFlags): Promise<number> {
       repair: flags.repair === true,
       allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost],
       concurrency: flags.concurrency,
-      retries: flags.retries,
-      timeoutMs: flags.timeout * 1000,
-      minRate: flags.minRate,
-      maxFileSize: flags.maxFileSize,
-      maxWaitMs: flags.maxWait * 1000,
+      ...transferLimits(flags),
       signal,
       notice: (m) => say(`x-media-dump: ${m}`),
       onFile: (outcome) => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './errors.js';
+import { errnoText, UsageError } from './errors.js';
 import { checkTemplate } from './media/filename.js';
 import { parseShard, parseTarget, parseUsersFile, uniqueTargets, type Shard, type UserRef } from './targets.js';
 import { MEDIA_TYPES, Secret, type MediaType } from './types.js';
@@ -11,8 +11,32 @@ export const DEFAULT_API_BASE = 'https://api.agntdata.dev/v1/x';
 /** X's media CDN; anything else must be allowed with --allow-host. */
 export const DEFAULT_MEDIA_HOSTS = ['pbs.twimg.com', 'video.twimg.com'] as const;
 
+/** The transfer flags, as commander hands them over: times in seconds. */
+export interface TransferFlags {
+  retries: number;
+  timeout: number;
+  maxWait: number;
+  minRate: number;
+  maxFileSize: number;
+}
+
+/** How requests and transfers are limited, for every command that downloads. */
+export interface TransferLimits {
+  retries: number;
+  timeoutMs: number;
+  maxWaitMs: number;
+  /** --min-rate, bytes/s: a body slower than this over --timeout is a stall (0: no minimum). */
+  minRate: number;
+  /** --max-file-size, bytes: a body announced or counted larger is refused. */
+  maxFileSize: number;
+}
+
+export function transferLimits(flags: TransferFlags): TransferLimits {
+  return { retries: flags.retries, timeoutMs: flags.timeout * 1000, maxWaitMs: flags.maxWait * 1000, minRate: flags.minRate, maxFileSize: flags.maxFileSize };
+}
+
 /** Everything a run depends on, read once from flags and environment. */
-export interface Config {
+export interface Config extends TransferLimits {
   /** Every account to archive, each spelling once (the same id by two spellings is merged later). */
   users: readonly UserRef[];
   /** --shard: only the accounts that fall in this shard. */
@@ -35,13 +59,6 @@ export interface Config {
   allowHosts: readonly string[];
   apiBase: string;
   apiKey: Secret;
-  retries: number;
-  timeoutMs: number;
-  maxWaitMs: number;
-  /** --min-rate, bytes/s: a body slower than this over --timeout is a stall (0: no minimum). */
-  minRate: number;
-  /** --max-file-size, bytes: a body announced or counted larger is refused. */
-  maxFileSize: number;
   quiet: boolean;
   /** --write-metadata: a JSON file per tweet beside its media, named by `metadataFilename`. */
   writeMetadata: boolean;
@@ -49,7 +66,7 @@ export interface Config {
 }
 
 /** The main command's flags as commander hands them over (numbers already range-checked). */
-export interface ArchiveFlags {
+export interface ArchiveFlags extends TransferFlags {
   user: string[];
   usersFile?: string;
   shard?: string;
@@ -69,11 +86,6 @@ export interface ArchiveFlags {
   full?: boolean;
   allowHost: string[];
   apiBase?: string;
-  retries: number;
-  timeout: number;
-  maxWait: number;
-  minRate: number;
-  maxFileSize: number;
   quiet?: boolean;
   writeMetadata?: boolean;
   /** Given without --write-metadata, it implies it. */
@@ -120,11 +132,7 @@ export function parseConfig(flags: ArchiveFlags, env: Env, read: ReadFile = read
     allowHosts: [...DEFAULT_MEDIA_HOSTS, ...flags.allowHost.map(checkHost)],
     apiBase: parseApiBase(flags.apiBase ?? env['AGNTDATA_API_BASE'] ?? DEFAULT_API_BASE),
     apiKey: new Secret(key),
-    retries: flags.retries,
-    timeoutMs: flags.timeout * 1000,
-    maxWaitMs: flags.maxWait * 1000,
-    minRate: flags.minRate,
-    maxFileSize: flags.maxFileSize,
+    ...transferLimits(flags),
     quiet: flags.quiet === true,
     writeMetadata: flags.writeMetadata === true || flags.metadataFilename !== undefined,
     metadataFilename,
@@ -186,8 +194,7 @@ function readNamed(read: ReadFile, file: string, what: string): string {
   try {
     return read(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} (${typeof code === 'string' ? code : String(error)}); check the path`);
+    throw new UsageError(`cannot read ${what} (${errnoText(error)}); check the path`);
   }
 }
 

@@ -108,15 +108,20 @@ export class PayloadError extends XmdError {
   }
 }
 
+/** A failed system call as a person reads it in one line: its errno code (`ENOSPC`), else the error. */
+export function errnoText(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : String(error);
+}
+
 /** The journal cannot be written (a full disk, most often): the run stops paging and exits 1. */
 export class ArchiveWriteError extends XmdError {
   override name = 'ArchiveWriteError';
   constructor(journal: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
     super(
       'E_ARCHIVE_WRITE',
       ExitCode.itemsFailed,
-      `cannot write ${journal} (${typeof code === 'string' ? code : String(cause)}); free some space and run again: nothing recorded so far is lost`,
+      `cannot write ${journal} (${errnoText(cause)}); free some space and run again: nothing recorded so far is lost`,
       { cause },
     );
   }
@@ -126,11 +131,10 @@ export class ArchiveWriteError extends XmdError {
 export class ViewWriteError extends XmdError {
   override name = 'ViewWriteError';
   constructor(file: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
     super(
       'E_VIEW_WRITE',
       ExitCode.itemsFailed,
-      `cannot write ${file} (${typeof code === 'string' ? code : String(cause)}); free some space or make the folder writable, then run view again`,
+      `cannot write ${file} (${errnoText(cause)}); free some space or make the folder writable, then run view again`,
       { cause },
     );
   }

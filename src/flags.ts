@@ -72,6 +72,16 @@ export const shared = {
   noColor: () => new Option('--no-color', 'no colors on the terminal (NO_COLOR=1 does the same)'),
 };
 
+/** The transfer flags of every command that downloads (the main one, verify --repair), in help order. */
+export function withTransferFlags(command: Command): Command {
+  return command
+    .addOption(shared.retries())
+    .addOption(shared.timeout())
+    .addOption(shared.maxWait())
+    .addOption(shared.minRate())
+    .addOption(shared.maxFileSize());
+}
+
 /** The output flags every command takes. */
 export function withOutputFlags(command: Command): Command {
   return command.addOption(shared.verbose()).addOption(shared.noColor());

@@ -11,7 +11,7 @@
  * `AGNTDATA_API_BASE`, `X_MEDIA_DUMP_ALLOW_HOST`. A bad option rejects with a `UsageError`;
  * what goes wrong during a run (the API refusing, a file failing) is in the result instead.
  */
-import { checkHost, DEFAULT_MEDIA_HOSTS, parseConfig, parseOut, type Env } from './config.js';
+import { checkHost, DEFAULT_MEDIA_HOSTS, parseConfig, parseOut, transferLimits, type Env } from './config.js';
 import { ALLOW_HOST_ENV, DEFAULTS } from './defaults.js';
 import { ExitCode, UsageError, type XmdError } from './errors.js';
 import { exportRecords as readRecords } from './export.js';
@@ -186,7 +186,6 @@ export interface VerifyResult {
 /** Re-hash every archived file against the archive; `repair` fetches the bad ones again. */
 export async function verify(options: VerifyOptions = {}): Promise<VerifyResult> {
   const env = options.env ?? process.env;
-  const transfer = transferOf(options);
   const signal = options.signal ?? new AbortController().signal;
   const bad: VerifyRecord[] = [];
   const result = await verifyArchive({
@@ -194,11 +193,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     repair: options.repair === true,
     allowHosts: [...DEFAULT_MEDIA_HOSTS, ...allowHostsOf(options, env).map(checkHost)],
     concurrency: inRange('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1, 64),
-    retries: transfer.retries,
-    timeoutMs: transfer.timeout * 1000,
-    minRate: transfer.minRate,
-    maxFileSize: transfer.maxFileSize,
-    maxWaitMs: transfer.maxWait * 1000,
+    ...transferLimits(transferOf(options)),
     signal,
     notice: options.onNotice ?? (() => undefined),
     onFile: (outcome) => {

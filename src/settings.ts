@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { errnoText, UsageError } from './errors.js';
 import { MEDIA_TYPES } from './types.js';
 
 /**
@@ -111,7 +111,7 @@ export function withSettings<F extends { user: string[]; usersFile?: string | un
     const code = (error as NodeJS.ErrnoException).code;
     // The default place may well have no file; one named with --config must exist.
     if (code === 'ENOENT' && typeof flags.config !== 'string') return flags;
-    throw new UsageError(`cannot read the config file ${file} (${code ?? String(error)}); check --config`);
+    throw new UsageError(`cannot read the config file ${file} (${errnoText(error)}); check --config`);
   }
   return mergeSettings(flags, parseSettings(text, file), sourceOf);
 }

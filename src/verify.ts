@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isIntact, SafeFolders } from './archive/files.js';
 import { STATE_DIR } from './archive/state.js';
+import type { TransferLimits } from './config.js';
 import { DownloadQueue } from './download/queue.js';
 import { downloadItem, type SaveContext } from './download/save.js';
 import { planItem } from './media/plan.js';
@@ -13,16 +14,11 @@ import { MEDIA_TYPES, type ArchivedFile } from './types.js';
  * again from the URLs the archive holds (no API request, no key).
  */
 
-export interface VerifyOptions {
+export interface VerifyOptions extends TransferLimits {
   out: string;
   repair: boolean;
   allowHosts: readonly string[];
   concurrency: number;
-  retries: number;
-  timeoutMs: number;
-  minRate: number;
-  maxFileSize: number;
-  maxWaitMs: number;
   signal: AbortSignal;
   notice: (message: string) => void;
   /** Told of every file once it is checked (and repaired): `verify --json`. */

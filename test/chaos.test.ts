@@ -7,6 +7,7 @@ import { STATE_FILES, stateFiles } from './helpers/expect.js';
 import { readJournal } from './helpers/journal.js';
 import { USER } from './helpers/seed.js';
 import { paginate, photoTweet, sha256, tweetIds, videoTweet } from './helpers/tweets.js';
+import { prng } from './helpers/random.js';
 
 /**
  * The chaos property: however many times a backfill is killed with SIGKILL, at whatever instant,
@@ -16,17 +17,6 @@ import { paginate, photoTweet, sha256, tweetIds, videoTweet } from './helpers/tw
  */
 
 const serve = useReplayServers();
-
-/** mulberry32: a seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('random SIGKILLs during a backfill', () => {
   const seed = Number(process.env['CHAOS_SEED'] ?? 20261203);

@@ -9,6 +9,7 @@ import { planItem, type PlanOptions } from '../src/media/plan.js';
 import { problemRecord, toRecord } from '../src/output/records.js';
 import { MEDIA_TYPES, type MediaItem } from '../src/types.js';
 import { seedServerPages, USER } from './helpers/seed.js';
+import { prng } from './helpers/random.js';
 
 /**
  * A seeded fuzz test (issue 14): the real reference payloads and the seed pages' tweets, mutated
@@ -29,18 +30,6 @@ const validateTweet = ajv.compile(JSON.parse(fs.readFileSync(`${REFERENCE}x-v2-t
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; the same seed gives the same run everywhere. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(): { name: string; tweet: Json }[] {
   const files = ['v1', 'v1-graphql-legacy'].flatMap((dir) =>

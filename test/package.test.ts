@@ -1,30 +1,16 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
+import { REPO, runCommand, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
 import { readmeBlocks } from './helpers/readme.js';
 import { ALL } from './helpers/seed.js';
 
 const serve = useReplayServers();
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
+/** `command` in `cwd` with this process's environment (no key, no vitest), plus `env`. */
+function run(command: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(VITEST.*|NODE_OPTIONS|AGNTDATA_.*)$/.test(k))) as Record<string, string>;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(command, args, { cwd, env: { ...base, ...env } });
 }
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };

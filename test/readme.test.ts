@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, mediaFiles, REPO, tempDir, TEST_KEY, useReplayServers } from './helpers/cli.js';
+import { BIN, mediaFiles, REPO, runCommand, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
 import { readmeBlocks, type FencedBlock } from './helpers/readme.js';
 import { ALL, FILES } from './helpers/seed.js';
 
@@ -39,22 +38,8 @@ const KINDS: Record<string, string> = {
 
 const firstLine = (block: FencedBlock) => block.code.split('\n')[0] ?? '';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function bash(args: readonly string[], cwd: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args[0] ?? 'bash', args.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bash(args: readonly string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+  return runCommand(args[0] ?? 'bash', args.slice(1), { cwd, env });
 }
 
 /** A folder with an `x-media-dump` that runs this build, as `npm install -g` would put one on PATH. */
@@ -94,7 +79,7 @@ describe('README.md', () => {
     // The demo archives into ./demo-media in the repository (git-ignored); started afresh, its
     // records are the same on every test run.
     fs.rmSync(path.join(REPO, 'demo-media'), { recursive: true, force: true });
-    const outputs = new Map<string, Run>();
+    const outputs = new Map<string, CliResult>();
     const run = blocks.filter((b) => b.lang === 'sh' && !(firstLine(b) in NOT_RUN));
     expect(run.length).toBeGreaterThanOrEqual(4);
     for (const block of run) {

@@ -8,6 +8,7 @@ import { archiveRun, listFiles, ndjson, runCli, tempDir, useReplayServers } from
 import { deferred } from './helpers/faults.js';
 import { USER } from './helpers/seed.js';
 import { paginate, photoTweet, sha256, tweetIds } from './helpers/tweets.js';
+import { prng } from './helpers/random.js';
 
 /**
  * Issue 16's promise under `kill -9`: a page's tweets reach tweets.jsonl.gz before the journal
@@ -19,17 +20,6 @@ import { paginate, photoTweet, sha256, tweetIds } from './helpers/tweets.js';
 type Json = Record<string, unknown>;
 const serve = useReplayServers();
 const noKey = { env: { AGNTDATA_API_KEY: undefined } };
-
-/** mulberry32: a seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` one-photo tweets over pages of `perPage`: the server's pages and files. */
 function account(count: number, perPage: number) {

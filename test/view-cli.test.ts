@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_FILE, PAGE_FILE } from '../src/view/index.js';
 import { archiveRun, mediaFiles, REPO, runCli, tempDir, useReplayServers } from './helpers/cli.js';
-import { hasChromium, launchChromium, loggedPage, recordClip, type Browser, type PageLog } from './helpers/browser.js';
+import { browserMissing, recordClip, useChromium, type PageLog } from './helpers/browser.js';
 import { FILES, MP4, MP4_FILE, mediaWith, seedPages, seedServerPages, T1, tweet, USER } from './helpers/seed.js';
 import { jpegOf } from './helpers/tweets.js';
 
@@ -124,47 +124,25 @@ describe('x-media-dump view, without a browser', () => {
   });
 });
 
-/** Without Chromium a developer's run skips these with a note; CI (CI set) runs them and fails. */
-const browserMissing = !hasChromium && !process.env['CI'];
-
-describe.skipIf(browserMissing)('x-media-dump view, in Chromium from file://', () => {
-  let browser: Browser | undefined;
-  let setupError: unknown;
+describe.skipIf(browserMissing('view-cli.test.ts'))('x-media-dump view, in Chromium from file://', () => {
   let out = '';
-
   // The real CLI archives the replay server's account (its GIF a real, playable mp4), then `view`.
-  beforeAll(async () => {
+  const chromium = useChromium(async (browser) => {
+    const clip = await recordClip(browser.context);
+    const { startReplayServer } = await import('../fixtures/replay-server.js');
+    const s = await startReplayServer({ apiKey: 'agnt_live_TESTKEY_5f2c9e1d7b', media: mediaWith({ [MP4]: clip }) });
     try {
-      browser = await launchChromium();
-      const clip = await recordClip(browser.context);
-      const { startReplayServer } = await import('../fixtures/replay-server.js');
-      const s = await startReplayServer({ apiKey: 'agnt_live_TESTKEY_5f2c9e1d7b', media: mediaWith({ [MP4]: clip }) });
-      try {
-        out = tempDir('xmd-view-cli-');
-        const run = await archiveRun(s, out);
-        if (run.code !== 0) throw new Error(run.stderr);
-      } finally {
-        await s.close();
-      }
-      const view = await runCli(['view', '--out', out], noKey);
-      if (view.code !== 0) throw new Error(view.stderr);
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-    } catch (error) {
-      setupError = error;
+      out = tempDir('xmd-view-cli-');
+      const run = await archiveRun(s, out);
+      if (run.code !== 0) throw new Error(run.stderr);
+    } finally {
+      await s.close();
     }
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
+    const view = await runCli(['view', '--out', out], noKey);
+    if (view.code !== 0) throw new Error(view.stderr);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
   });
-
-  async function open(size = { width: 1280, height: 800 }): Promise<{ page: Page; log: PageLog }> {
-    if (!browser) throw setupError;
-    const { page, log } = await loggedPage(browser.context);
-    await page.setViewportSize(size);
-    await page.goto(pathToFileURL(path.join(out, PAGE_FILE)).href);
-    await page.waitForFunction(() => performance.getEntriesByName('xmd:first-tiles').length > 0);
-    return { page, log };
-  }
+  const open = (size?: { width: number; height: number }) => chromium.open(path.join(out, PAGE_FILE), size);
   const shownKeys = async (page: Page) => (await page.$$eval('#grid .tile', (tiles) => tiles.map((t) => (t as HTMLElement).dataset['key'] ?? ''))).sort();
   const expectOffline = (log: PageLog) => {
     expect(log.errors).toEqual([]);

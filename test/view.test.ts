@@ -9,7 +9,7 @@ import { normalizeTweet } from '../src/media/normalize.js';
 import { ViewWriteError } from '../src/errors.js';
 import { DATA_FILE, PAGE_FILE, writeViewer, type ViewItem } from '../src/view/index.js';
 import { REPO, tempDir } from './helpers/cli.js';
-import { hasChromium, launchChromium, loggedPage, recordClip, type Browser, type PageLog } from './helpers/browser.js';
+import { browserMissing, recordClip, useChromium, type PageLog } from './helpers/browser.js';
 import { FILES, MP4_FILE, seedPages } from './helpers/seed.js';
 
 /** Screenshots and other things worth a look after a run; git-ignored. */
@@ -159,39 +159,14 @@ describe('writeViewer', () => {
   });
 });
 
-/** Without Chromium a developer's run skips these with a note; CI (CI set) runs them and fails. */
-const browserMissing = !hasChromium && !process.env['CI'];
-if (browserMissing) console.warn('view.test.ts: /usr/bin/chromium is missing, so the browser tests are skipped (apt-get install chromium to run them)');
-
-describe.skipIf(browserMissing)('the viewer in Chromium, from file://', () => {
-  let browser: Browser | undefined;
-  let setupError: unknown;
+describe.skipIf(browserMissing('view.test.ts'))('the viewer in Chromium, from file://', () => {
   let seed = '';
-  const url = (dir: string) => pathToFileURL(path.join(dir, PAGE_FILE)).href;
-
-  // A missing Chromium fails every test here with the launcher's message (CI), rather than the hook alone.
-  beforeAll(async () => {
-    try {
-      browser = await launchChromium();
-      seed = tempDir('xmd-view-seed-');
-      await writeViewer(seed, seedArchive(seed, await recordClip(browser.context)));
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-    } catch (error) {
-      setupError = error;
-    }
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
+  const chromium = useChromium(async (browser) => {
+    seed = tempDir('xmd-view-seed-');
+    await writeViewer(seed, seedArchive(seed, await recordClip(browser.context)));
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
   });
-
-  async function open(dir: string, size = { width: 1280, height: 800 }): Promise<{ page: Page; log: PageLog }> {
-    if (!browser) throw setupError;
-    const { page, log } = await loggedPage(browser.context);
-    await page.setViewportSize(size);
-    await page.goto(url(dir));
-    await page.waitForFunction(() => performance.getEntriesByName('xmd:first-tiles').length > 0 || !document.getElementById('empty')?.hidden);
-    return { page, log };
-  }
+  const open = (dir: string, size?: { width: number; height: number }) => chromium.open(path.join(dir, PAGE_FILE), size);
   const shownKeys = (page: Page) => page.$$eval('#grid .tile', (tiles) => tiles.map((t) => (t as HTMLElement).dataset['key'] ?? ''));
   const keysOf = (names: string[]) => names.map((name) => FILES[name]?.media ?? name);
   /** File names newest first, from the seed table's creation times. */

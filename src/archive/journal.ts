@@ -35,16 +35,7 @@ export class JournalFile {
     const bytes = Buffer.from(`${text}\n`);
     this.fd ??= fs.openSync(this.path, 'a');
     const offset = this.size;
-    try {
-      for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd, bytes, at);
-    } catch (error) {
-      try {
-        fs.ftruncateSync(this.fd, offset);
-      } catch {
-        // Could not cut it back: the torn line is dropped on the next open, as after a crash.
-      }
-      throw new ArchiveWriteError(this.path, error);
-    }
+    appendWhole(this.fd, this.path, offset, bytes);
     this.size += bytes.length;
     return offset;
   }
@@ -145,7 +136,25 @@ export class JournalFile {
   }
 }
 
-function sizeOf(file: string): number {
+/**
+ * Write `bytes` at the end of the append-only file open as `fd` (`size` bytes long), all of it, or
+ * cut the file back to `size` and throw: what comes next never lands glued to a torn record.
+ */
+export function appendWhole(fd: number, file: string, size: number, bytes: Buffer): void {
+  try {
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at);
+  } catch (error) {
+    try {
+      fs.ftruncateSync(fd, size);
+    } catch {
+      // Could not cut it back: the torn record is dropped on the next open, as after a crash.
+    }
+    throw new ArchiveWriteError(file, error);
+  }
+}
+
+/** A file's size; 0 when it does not exist yet. */
+export function sizeOf(file: string): number {
   try {
     return fs.statSync(file).size;
   } catch (error) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ArchiveWriteError } from '../errors.js';
+import { appendWhole, sizeOf } from './journal.js';
 
 /**
  * Every tweet a page returned, kept as the API sent it (the response body itself, so nothing is
@@ -42,11 +42,7 @@ export class TweetStore {
   size: number;
 
   constructor(readonly path: string) {
-    try {
-      this.size = fs.statSync(path).size;
-    } catch {
-      this.size = 0;
-    }
+    this.size = sizeOf(path);
   }
 
   /** Append one page's tweets; returns where they went. */
@@ -54,16 +50,8 @@ export class TweetStore {
     const bytes = gzipSync(`${JSON.stringify(page)}\n`);
     this.fd ??= fs.openSync(this.path, 'a');
     const at = this.size;
-    try {
-      for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done);
-    } catch (error) {
-      try {
-        fs.ftruncateSync(this.fd, at);
-      } catch {
-        // Left as an unnamed tail: cut off on the next open.
-      }
-      throw new ArchiveWriteError(this.path, error);
-    }
+    // A tail no journal line names (a torn write not cut back) is cut off on the next open.
+    appendWhole(this.fd, this.path, at, bytes);
     this.size += bytes.length;
     return { at, len: bytes.length };
   }

@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Debian's Chromium: the tests drive it and never download a browser of their own. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -107,4 +109,42 @@ export async function recordClip(context: BrowserContext): Promise<Buffer> {
   } finally {
     await page.close();
   }
+}
+
+/** Without Chromium a developer's run skips the browser tests with a note; CI (CI set) runs them and fails. */
+export function browserMissing(testFile: string): boolean {
+  const missing = !hasChromium && !process.env['CI'];
+  if (missing) console.warn(`${testFile}: ${CHROMIUM} is missing, so the browser tests are skipped (apt-get install chromium to run them)`);
+  return missing;
+}
+
+/**
+ * Call inside a describe: one Chromium for its tests, and `prepare` run once it is up. A failed
+ * launch or preparation fails every test with its message (under CI), not only the hook.
+ * `open(file)` loads a viewer page from file:// and waits for its first tiles (or its empty notice).
+ */
+export function useChromium(prepare: (browser: Browser) => Promise<void>) {
+  let browser: Browser | undefined;
+  let setupError: unknown;
+  beforeAll(async () => {
+    try {
+      browser = await launchChromium();
+      await prepare(browser);
+    } catch (error) {
+      setupError = error;
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    async open(file: string, size = { width: 1280, height: 800 }): Promise<{ page: Page; log: PageLog }> {
+      if (!browser || setupError !== undefined) throw setupError;
+      const { page, log } = await loggedPage(browser.context);
+      await page.setViewportSize(size);
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForFunction(() => performance.getEntriesByName('xmd:first-tiles').length > 0 || !document.getElementById('empty')?.hidden);
+      return { page, log };
+    },
+  };
 }

@@ -34,8 +34,13 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     if (v !== undefined && !/^(VITEST|NODE_OPTIONS|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|FORCE_COLOR|DEBUG)$/.test(k)) env[k] = v;
   }
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  return runCommand(process.execPath, [BIN, ...args], { ...options, env });
+}
+
+/** Run any command with exactly the environment given (nothing inherited); its output as text. */
+export function runCommand(command: string, args: readonly string[], options: CliOptions & { env: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: options.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
