@@ -7,6 +7,7 @@ import { archiveRecord } from './export.js';
 import { renderFilename } from './media/filename.js';
 import { normalizeTweet } from './media/normalize.js';
 import { toV2Tweet, tweetText } from './media/tweet.js';
+import type { MediaItem } from './types.js';
 
 /**
  * `--write-metadata`: one JSON file per tweet beside its media, `{tweet, media}`: the tweet's X
@@ -42,6 +43,8 @@ export class Sidecars {
     private readonly archive: ArchiveReader,
     private readonly template: string,
     private readonly folders: SafeFolders,
+    /** `{account}` of a tweet's item, when the template names it. */
+    private readonly accountOf: (item: MediaItem) => string | undefined,
     private readonly onFailure: (failure: SidecarFailure) => void,
   ) {
     const state = readState(archive.dir);
@@ -93,11 +96,12 @@ export class Sidecars {
 
   /** One tweet's sidecar, if it has media: its tweet, and its folder when the file was (re)written. */
   private async write(raw: unknown): Promise<{ tweetId: string; dir: string | undefined } | undefined> {
-    const tweet = toV2Tweet(raw);
     const items = normalizeTweet(raw).items;
     const first = items[0];
-    if (!tweet || !first) return undefined;
-    const relPath = renderFilename(this.template, first, 'json');
+    if (!first) return undefined;
+    const tweet = toV2Tweet(raw, items);
+    if (!tweet) return undefined;
+    const relPath = renderFilename(this.template, first, 'json', this.accountOf(first));
     const media = items.map((item) => archiveRecord(item, this.archive.fileOf(item.media.media_key)));
     const bytes = Buffer.from(`${JSON.stringify({ tweet, media }, null, 2)}\n`);
     try {

@@ -132,7 +132,7 @@ class Run {
     const save: SaveContext = {
       archive,
       fetch: { dispatcher, allowHosts: config.allowHosts, timeoutMs: config.timeoutMs, minRate: config.minRate, maxFileSize: config.maxFileSize, retry, tmpDir: archive.tmpDir, out: config.out, folders },
-      nameFor: (item, ext) => renderFilename(this.filename, item, ext, this.folderOf(item)),
+      nameFor: (item, ext) => renderFilename(this.filename, item, ext, this.folderOf(this.filename, item)),
       dryRun: config.dryRun,
       onRateLimited: (error) => (this.rateLimited ??= error),
     };
@@ -144,7 +144,7 @@ class Run {
     });
     hooks.reporter.progress(this.items.progress);
     const sidecarFailed = (f: { tweetId: string; reason: string }) => this.failed({ status: 'failed', tweet_id: f.tweetId, reason: `metadata: ${f.reason}` });
-    this.sidecars = config.writeMetadata && !config.dryRun ? new Sidecars(archive, config.metadataFilename, folders, sidecarFailed) : undefined;
+    this.sidecars = config.writeMetadata && !config.dryRun ? new Sidecars(archive, config.metadataFilename, folders, (item) => this.folderOf(config.metadataFilename, item), sidecarFailed) : undefined;
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   }
 
@@ -254,9 +254,9 @@ class Run {
     this.sidecars?.afterPage(page.tweets, items.settled(keys), () => this.hooks.signal.aborted);
   }
 
-  /** `{account}`, only when the template names it (the folder is then chosen and remembered). */
-  private folderOf(item: MediaItem): string | undefined {
-    return usesAccount(this.filename) ? accountFolder(item.tweet.author_id, item.tweet.username, this.session.archive) : undefined;
+  /** `{account}` for `template`, only when it names it (the folder is then chosen and remembered). */
+  private folderOf(template: string, item: MediaItem): string | undefined {
+    return usesAccount(template) ? accountFolder(item.tweet.author_id, item.tweet.username, this.session.archive) : undefined;
   }
 }
 

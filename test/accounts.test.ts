@@ -6,7 +6,7 @@ import type { RecordedRequest, ReplayServer } from '../fixtures/replay-server.js
 import { REPO, archiveRun, mediaFiles, ndjson, runCli, serverArgs, tempDir, useReplayServers } from './helpers/cli.js';
 import { expectSaved } from './helpers/expect.js';
 import { ALL, seedServerPages, USER } from './helpers/seed.js';
-import { paginate, photoTweet, tweetIds } from './helpers/tweets.js';
+import { paginate, photoTweet, sha256, tweetIds } from './helpers/tweets.js';
 
 /**
  * Many accounts in one run (issue 17), through the CLI against a replay server that plays three:
@@ -88,12 +88,30 @@ describe('one run, three accounts', () => {
     expect(listed(out, 'user111')).toHaveLength(bFiles.length);
     expect(listed(out, 'user222')).toHaveLength(cFiles.length);
     expectSaved(s, path.join(out, 'omarmhaimdat'), ALL);
+    // The other two accounts' files, by the names and bytes the server's tweets give them.
+    for (const [folder, start] of [['user111', 1_700_000_000_000_000_000n], ['user222', 1_690_000_000_000_000_000n]] as const) {
+      const ids = tweetIds(4, start);
+      expect(listed(out, folder)).toEqual(ids.map((id) => `${folder}/${id}_1.jpg`).sort());
+      for (const id of ids) expect(sha256(fs.readFileSync(path.join(out, folder, `${id}_1.jpg`)))).toBe(sha256(s.mediaBytes(`pbs.twimg.com/media/P${BigInt(id) - 1000n}.jpg`) ?? Buffer.alloc(0)));
+    }
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines).toContain('96479162: 7 new files · 3 requests · history: complete · stopped: end of history');
     expect(lines).toContain('@user111: 4 new files · 3 requests · history: complete · stopped: end of history');
     expect(lines).toContain('222: 4 new files · 2 requests · history: complete · stopped: end of history');
     // Heads first: every account's page 1 before any account's page 2.
     expect(pageRequests(s).slice(0, 3).map((r) => r.split(':')[1])).toEqual(['head', 'head', 'head']);
+  });
+
+  it("--metadata-filename '{account}/{tweet_id}.json': each sidecar lands in its account's folder, beside its media", async () => {
+    const s = await threeServer();
+    const out = tempDir();
+    const run = await archiveRun(s, out, ['--user', '@user111', '--user', C, '--metadata-filename', '{account}/{tweet_id}.json']);
+    expect(run.code, run.stderr).toBe(0);
+    for (const [folder, start] of [['user111', 1_700_000_000_000_000_000n], ['user222', 1_690_000_000_000_000_000n]] as const) {
+      const ids = tweetIds(4, start);
+      expect(listed(out, folder)).toEqual(ids.flatMap((id) => [`${folder}/${id}.json`, `${folder}/${id}_1.jpg`]).sort());
+    }
+    expect(fs.existsSync(path.join(out, 'unknown'))).toBe(false);
   });
 
   it('--max-pages 3 across three accounts checks every head first', async () => {

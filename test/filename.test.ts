@@ -13,7 +13,7 @@ const USAGE = 'use {tweet_id} {n} {media_key} {type} {date} {username} {account}
 /** `_(template, expected)`: one table row, one line (antfu/ni style). */
 const _ = (template: string, expected: string, tweet: TweetContext = ITEM.tweet, ext = 'jpg') => () => {
   expect(checkTemplate(template)).toBeUndefined();
-  expect(renderFilename(template, { ...ITEM, tweet }, ext)).toBe(expected);
+  expect(renderFilename(template, { ...ITEM, tweet }, ext, undefined)).toBe(expected);
 };
 const user = (username: string): TweetContext => ({ ...ITEM.tweet, username });
 

@@ -546,6 +546,6 @@ describe('malformed input', () => {
     expect(JSON.stringify(toRecord(item, 'planned'))).toBe(
       '{"media_key":"3_9223372036854775806","type":"photo","url":"https://pbs.twimg.com/media/FREAsbkXIAYiaVV.jpg","tweet_id":"9223372036854775807","created_at":"2022-04-23T22:34:21.000Z","author_id":"1999999999999999999","username":"big","status":"planned"}',
     );
-    expect(renderFilename('{tweet_id}_{n}_{media_key}.{ext}', item, 'jpg')).toBe('9223372036854775807_1_3_9223372036854775806.jpg');
+    expect(renderFilename('{tweet_id}_{n}_{media_key}.{ext}', item, 'jpg', undefined)).toBe('9223372036854775807_1_3_9223372036854775806.jpg');
   });
 });

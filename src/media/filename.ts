@@ -37,9 +37,10 @@ export function checkTemplate(template: string): string | undefined {
 
 /**
  * The relative path of an item's file: every component sanitized, never empty, never `.`/`..`,
- * so the result always resolves inside --out.
+ * so the result always resolves inside --out. `account` is the `{account}` folder, given whenever
+ * the template names it.
  */
-export function renderFilename(template: string, item: MediaItem, ext: string, account = 'unknown'): string {
+export function renderFilename(template: string, item: MediaItem, ext: string, account: string | undefined): string {
   const values: Record<FilenameField, string> = {
     tweet_id: item.tweet.tweet_id,
     n: String(item.n),
@@ -47,7 +48,7 @@ export function renderFilename(template: string, item: MediaItem, ext: string, a
     type: item.media.type,
     date: item.tweet.created_at?.slice(0, 10) ?? 'undated',
     username: item.tweet.username ?? 'unknown',
-    account,
+    account: account ?? 'unknown',
     ext,
   };
   const parts = template

@@ -3,6 +3,7 @@ import type { TweetRecordSchema } from '../output/schemas.js';
 import { createdAt } from './dates.js';
 import { normalizeTweet } from './normalize.js';
 import { isRecord, PageTweetSchema, QUOTE_KEY, readFields, REPOST_KEYS, UserSchema, ViewCountSchema, type Fields } from './schema.js';
+import type { MediaItem } from '../types.js';
 
 /**
  * A page's tweet (agntdata's, X's v1.1 or its web GraphQL `legacy` shape) → an X API v2 Tweet
@@ -113,7 +114,7 @@ type TweetFields = Fields<typeof TweetFieldsSchema.shape>;
 const TextFieldsSchema = TweetFieldsSchema.pick({ tweet_id: true, id_str: true, text: true, full_text: true, extended_tweet: true });
 
 /** The v2 record of one tweet; undefined when it has no id v2 can hold. */
-export function toV2Tweet(raw: unknown): V2Tweet | undefined {
+export function toV2Tweet(raw: unknown, items: readonly MediaItem[] = normalizeTweet(raw).items): V2Tweet | undefined {
   if (!isRecord(raw)) return undefined;
   const fields = readFields(TweetFieldsSchema.shape, raw, '', []) ?? {};
   const id = fields.tweet_id ?? fields.id_str;
@@ -133,7 +134,7 @@ export function toV2Tweet(raw: unknown): V2Tweet | undefined {
   if (repliedToUser !== undefined) tweet.in_reply_to_user_id = repliedToUser;
   const references = referencesOf(raw, fields);
   if (references.length > 0) tweet.referenced_tweets = references;
-  const mediaKeys = ownMediaKeys(raw);
+  const mediaKeys = ownMediaKeys(items);
   if (mediaKeys.length > 0) tweet.attachments = { media_keys: mediaKeys };
   const entities = entitiesOf(long?.full_text !== undefined ? long.entities : fields.entities);
   if (entities) tweet.entities = entities;
@@ -187,9 +188,9 @@ function referencesOf(raw: Record<string, unknown>, fields: TweetFields): { type
 }
 
 /** The tweet's own media, as its media records key them; a repost's or quote's media are the original's. */
-function ownMediaKeys(raw: unknown): string[] {
-  return normalizeTweet(raw)
-    .items.filter((item) => item.tweet.source_tweet_id === undefined)
+function ownMediaKeys(items: readonly MediaItem[]): string[] {
+  return items
+    .filter((item) => item.tweet.source_tweet_id === undefined)
     .map((item) => item.media.media_key)
     .filter((key) => /^\d+_\d+$/.test(key));
 }
