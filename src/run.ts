@@ -16,7 +16,7 @@ import type { Reporter } from './output/reporter.js';
 import type { Progress } from './output/summary.js';
 import { recoverLostPages } from './recover.js';
 import { openSession, type Session } from './session.js';
-import { hasViewer, writeArchiveViewer } from './view/archive.js';
+import { hasViewer, viewerMayChange, writeArchiveViewer } from './view/archive.js';
 import type { ApiRequestEvent, ItemRecord, MediaItem, ScanState, StopReason } from './types.js';
 
 /** What the edges give a run: where records and progress go, and the signal that stops it. */
@@ -185,6 +185,7 @@ class Run {
     this.items.settleAll();
     await this.sidecars?.finish(() => this.hooks.signal.aborted);
     if (this.hooks.signal.aborted || this.config.dryRun || !hasViewer(this.config.out)) return;
+    if (!viewerMayChange(this.session.archive, this.items.progress.downloaded)) return;
     await writeArchiveViewer(this.session.archive).catch((error: unknown) => {
       this.failed({ status: 'failed', reason: error instanceof Error ? error.message : String(error) });
     });

@@ -91,6 +91,13 @@ describe('x-media-dump view, without a browser', () => {
     expect(rows).toHaveLength(8);
     expect(rows.find((r) => r['tweet_id'] === '1600000000000000001')).toMatchObject({ path: '1600000000000000001_1.jpg', text: 'a brand new tweet about pelicans' });
 
+    // A nightly run that saves nothing leaves it as it is (every tile already has its text).
+    const written = fs.statSync(path.join(out, DATA_FILE)).ino;
+    const idle = await archiveRun(s, out);
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(idle.stderr).toContain('8 files on disk: 0 new, 8 already archived');
+    expect(fs.statSync(path.join(out, DATA_FILE)).ino).toBe(written);
+
     // A dry run leaves it as it is.
     const before = fs.statSync(path.join(out, DATA_FILE)).ino;
     expect((await archiveRun(s, out, ['--dry-run'])).code).toBe(0);

@@ -55,6 +55,12 @@ export class ArchiveReader {
     return slot >= 0 && (this.state.index.flags(slot) & HAS_ITEM) !== 0;
   }
 
+  /** Whether a file of `mediaKey` is archived (from the index: no journal read). */
+  hasFile(mediaKey: string): boolean {
+    const slot = this.state.index.find(mediaKey);
+    return slot >= 0 && (this.state.index.flags(slot) & HAS_FILE) !== 0;
+  }
+
   itemOf(mediaKey: string): MediaItem | undefined {
     const slot = this.state.index.find(mediaKey);
     const offset = slot < 0 ? -1 : this.state.index.itemAt(slot);
@@ -84,14 +90,17 @@ export class ArchiveReader {
     }
   }
 
-  /** Every item the archive knows, in the order found, with its file if it has one (`export`). */
-  *records(): Generator<{ item: MediaItem; file: ArchivedFile | undefined }> {
+  /** Every item the archive knows, in the order found (one pass over the journal). */
+  *items(): Generator<MediaItem> {
     const { index } = this.state;
     for (const { entry, offset } of this.liveEntries()) {
-      if (entry.k !== 'item') continue;
-      const slot = index.find(entry.item.media.media_key);
-      if (index.itemAt(slot) === offset) yield { item: entry.item, file: this.fileOf(entry.item.media.media_key) };
+      if (entry.k === 'item' && index.itemAt(index.find(entry.item.media.media_key)) === offset) yield entry.item;
     }
+  }
+
+  /** Every item the archive knows, in the order found, with its file if it has one (`export`). */
+  *records(): Generator<{ item: MediaItem; file: ArchivedFile | undefined }> {
+    for (const item of this.items()) yield { item, file: this.fileOf(item.media.media_key) };
   }
 
   /** Every archived file, in the order saved (`verify`). */

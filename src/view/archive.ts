@@ -8,6 +8,9 @@ import type { ViewItem } from './data.js';
 import { PAGE_FILE } from './page.js';
 import { writeViewer } from './write.js';
 
+/** In the state folder: what the viewer last written still lacks (see viewerMayChange). */
+const VIEW_STATE = 'view.json';
+
 /** What `view` wrote: the page, how many media it lists, and how many of those have their tweet's text. */
 export interface ViewSummary {
   page: string;
@@ -48,13 +51,35 @@ export async function writeArchiveViewer(archive: ArchiveReader): Promise<ViewSu
     }
   }
   const { items: count } = await writeViewer(archive.out, items());
+  // Only a hint for the next run (see viewerMayChange): a failure to keep it costs a rewrite, no more.
+  try {
+    fs.writeFileSync(path.join(archive.dir, VIEW_STATE), `${JSON.stringify({ textless: count - withText })}\n`);
+  } catch {
+    // A read-only state folder (view on a read-only archive): the next run rewrites the viewer.
+  }
   return { page: path.join(archive.out, PAGE_FILE), items: count, withText };
+}
+
+/**
+ * Whether a run's end should rewrite the viewer: it saved a file, or the viewer last written has
+ * tiles without their tweet's text (an archive older than the tweet store), which a page this run
+ * fetched may have brought. Otherwise the viewer on disk is the one a rewrite would make, and a
+ * nightly run over a million media need not read the whole archive again to find that out.
+ */
+export function viewerMayChange(archive: ArchiveReader, savedFiles: number): boolean {
+  if (savedFiles > 0) return true;
+  try {
+    const state = JSON.parse(fs.readFileSync(path.join(archive.dir, VIEW_STATE), 'utf8')) as { textless?: unknown };
+    return state.textless !== 0;
+  } catch {
+    return true;
+  }
 }
 
 /** The text of each kept tweet that has at least one file (its latest copy). */
 function textsOfArchivedTweets(archive: ArchiveReader): Map<string, string> {
   const wanted = new Set<string>();
-  for (const { item, file } of archive.records()) if (file) wanted.add(item.tweet.tweet_id);
+  for (const item of archive.items()) if (archive.hasFile(item.media.media_key)) wanted.add(item.tweet.tweet_id);
   const texts = new Map<string, string>();
   for (const raw of archive.tweetsKept()) {
     const tweet = tweetText(raw);
