@@ -13,12 +13,7 @@ const fstatAsync = promisify(fs.fstat);
 const writeAsync = promisify(fs.write);
 export const fsyncAsync = promisify(fs.fsync);
 
-/**
- * Size and sha256 both match what was recorded. Read through one descriptor (its size from
- * fstat, so a swap between stat and read cannot mislead), in small reads into buffers reused
- * across files: `verify` checks a million files, and a stream or a large buffer per file, times
- * --concurrency, is garbage that grows the heap (bench/README.md, verify RSS).
- */
+/** Size and sha256 both match what was recorded (read through one descriptor: see hashHandle). */
 export async function isIntact(out: string, file: ArchivedFile): Promise<boolean> {
   let fd: number;
   try {
@@ -26,28 +21,20 @@ export async function isIntact(out: string, file: ArchivedFile): Promise<boolean
   } catch {
     return false;
   }
-  const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
   try {
+    // The size from fstat, so a swap between stat and read cannot mislead.
     if ((await fstatAsync(fd)).size !== file.bytes) return false;
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for (;;) {
-      const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, bytes);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      bytes += bytesRead;
-    }
+    const { bytes, hash } = await hashHandle(fd);
     return bytes === file.bytes && hash.digest('hex') === file.sha256;
   } catch {
     return false;
   } finally {
-    readBuffers.push(buffer);
     fs.close(fd, () => undefined);
   }
 }
 
 const READ_BUFFER_BYTES = 64 << 10;
-/** Free read buffers; at most --concurrency are ever out at once. */
+/** Free read buffers; at most one per file being read is ever out at once. */
 const readBuffers: Buffer[] = [];
 
 /** `a/b.jpg` → `a/b~<key>.jpg`: the way out when two items would share one path. */
@@ -95,16 +82,27 @@ export function isSameFile(fd: number, file: string): boolean {
   return named !== undefined && named.isFile() && named.ino === open.ino && named.dev === open.dev;
 }
 
-/** Size and sha256 state of an open file's bytes, read through its descriptor (never by name). */
-export async function hashHandle(fd: number): Promise<{ bytes: number; hash: Hash }> {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  let bytes = 0;
-  for (;;) {
-    const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, bytes);
-    if (bytesRead === 0) return { bytes, hash };
-    hash.update(buffer.subarray(0, bytesRead));
-    bytes += bytesRead;
+/**
+ * Size and sha256 state of an open file's bytes, read through its descriptor (never by name), in
+ * small reads into buffers reused across files: `verify` checks a million files, and a stream or a
+ * large buffer per file, times --concurrency, is garbage that grows the heap (bench/README.md,
+ * verify RSS). `onChunk` sees each chunk, at its offset, before the next read.
+ */
+export async function hashHandle(fd: number, onChunk?: (chunk: Buffer, at: number) => Promise<void>): Promise<{ bytes: number; hash: Hash }> {
+  const buffer = readBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  try {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for (;;) {
+      const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, bytes);
+      if (bytesRead === 0) return { bytes, hash };
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      await onChunk?.(chunk, bytes);
+      bytes += bytesRead;
+    }
+  } finally {
+    readBuffers.push(buffer);
   }
 }
 
@@ -215,16 +213,9 @@ export async function moveIntoPlace(fd: number, temp: string, target: string, sh
   const copy = await createExclusive(beside);
   let open = true;
   try {
-    const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (let at = 0; ; ) {
-      const { bytesRead } = await readAsync(fd, buffer, 0, buffer.length, at);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      hash.update(chunk);
-      for (let done = 0; done < bytesRead; ) done += (await writeAsync(copy, chunk, done, bytesRead - done, at + done)).bytesWritten;
-      at += bytesRead;
-    }
+    const { hash } = await hashHandle(fd, async (chunk, at) => {
+      for (let done = 0; done < chunk.length; ) done += (await writeAsync(copy, chunk, done, chunk.length - done, at + done)).bytesWritten;
+    });
     if (hash.digest('hex') !== sha256) throw new Error(`the copy to ${target} does not match what was downloaded`);
     const { atime, mtime } = fs.fstatSync(fd);
     fs.futimesSync(copy, atime, mtime);

@@ -40,14 +40,6 @@ export class JournalFile {
     return offset;
   }
 
-  /** Bytes as they are (the newline a whole last line lacks). */
-  appendRaw(text: string): void {
-    this.fd ??= fs.openSync(this.path, 'a');
-    const bytes = Buffer.from(text);
-    for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd, bytes, at);
-    this.size += bytes.length;
-  }
-
   /** The line that starts at `offset` (without its newline). */
   lineAt(offset: number): string {
     const fd = this.readFd();

@@ -159,9 +159,8 @@ export class Archive extends ArchiveReader {
     return { checked, forgotten };
   }
 
-  /** Compact now (verify does, whatever the dead share). */
-  compactNow(): void {
-    this.compactOnClose = false;
+  /** Rewrite the journal without its dead entries, then take a fresh snapshot (see close). */
+  private compactNow(): void {
     this.state = compact(this.state, this.journal, this.dir, this.snapshotFrom);
     this.snapshotAt = this.journal.size;
     this.cached = undefined;
@@ -203,7 +202,7 @@ export class Archive extends ArchiveReader {
       this.compactOnClose = true;
     }
     if (this.report.torn !== undefined) this.journal.truncate(this.report.torn);
-    if (this.report.unterminated) this.journal.appendRaw('\n');
+    if (this.report.unterminated) this.journal.append(''); // the newline a whole last line lacks
     this.tweets.truncate(this.state.tweetsEnd);
     if (this.journal.size === 0) this.write([{ k: 'format', v: FORMAT, epoch: randomUUID() }]);
     else if (this.state.epoch === undefined) this.compactOnClose = true;

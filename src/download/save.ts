@@ -31,7 +31,8 @@ export async function saveItem(plan: DownloadPlan, context: SaveContext): Promis
     context.archive.forgetFile(key);
   }
   if (context.dryRun) return toRecord(item, 'planned');
-  const keptPath = context.archive.fileOf(key)?.path;
+  // A file saved from a fallback size keeps its path; a forgotten one was never kept.
+  const keptPath = archived?.upgradable ? archived.path : undefined;
   return downloadItem(plan, context, keptPath);
 }
 
