@@ -8,7 +8,7 @@ import { emptyProgress, type Progress } from './output/summary.js';
 import type { ItemRecord, MediaItem } from './types.js';
 
 /** Failures the summary names one by one; the rest are counted (and all are in --json). */
-export const FAILURES_SHOWN = 20;
+const FAILURES_SHOWN = 20;
 
 /**
  * Each media item once per run: planned, then skipped, queued for saving, or recorded as
@@ -37,13 +37,19 @@ export class ItemHandler {
   }
 
   emit(record: ItemRecord): void {
-    if (record.status === 'failed' && this.failures.length < FAILURES_SHOWN) this.failures.push(record);
-    this.progress[record.status] += 1;
+    if (record.status === 'failed') this.noteFailure(record);
+    else this.progress[record.status] += 1;
     if (record.status === 'downloaded') {
       this.progress.bytes += record.bytes ?? 0;
       if (record.author_id !== undefined) this.saved.set(record.author_id, (this.saved.get(record.author_id) ?? 0) + 1);
     }
     this.report(record);
+  }
+
+  /** A failure counted and kept for the summary (the first FAILURES_SHOWN of them). */
+  noteFailure(record: ItemRecord): void {
+    if (this.failures.length < FAILURES_SHOWN) this.failures.push(record);
+    this.progress.failed += 1;
   }
 
   downloadedFor(userId: string): number {

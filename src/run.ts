@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { ExitCode, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { DownloadQueue } from './download/queue.js';
 import type { SaveContext } from './download/save.js';
-import { FAILURES_SHOWN, ItemHandler } from './items.js';
+import { ItemHandler } from './items.js';
 import { Sidecars } from './metadata.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME, renderFilename, usesAccount } from './media/filename.js';
 import { normalizeTweet, tweetFacts } from './media/normalize.js';
@@ -91,7 +91,10 @@ export async function runArchive(config: Config, hooks: RunHooks): Promise<RunRe
   const { requests, cents, refused } = run.client.cost;
   progress.cents = cents;
   const interrupted = hooks.signal.aborted;
-  const results = accounts.map((a): AccountResult => ({ ...a, stop: interrupted && !a.error ? 'interrupted' : a.stop, downloaded: run.items.downloadedFor(a.userId) }));
+  // What a caller may see of each account: not its paging bookkeeping (numbering, saved tokens).
+  const results = accounts.map(
+    (a): AccountResult => ({ name: a.name, userId: a.userId, scan: a.scan, stop: interrupted && !a.error ? 'interrupted' : a.stop, error: a.error, requests: a.requests, downloaded: run.items.downloadedFor(a.userId) }),
+  );
   const only = results.length === 1 ? results[0] : undefined;
   const stop = interrupted ? 'interrupted' : (only?.stop ?? (error ? stopFor(error) : undefined));
   return { progress, requests, refused, cents, onDisk, accounts: results, scan: only?.scan, stop, waiting: run.items.waiting, error: error ?? only?.error ?? run.rateLimited, failures, interrupted };
@@ -193,8 +196,7 @@ class Run {
 
   /** A failure beside the media items': counted and named in the summary, never a --json record. */
   private failed(record: ItemRecord): void {
-    if (this.items.failures.length < FAILURES_SHOWN) this.items.failures.push(record);
-    this.items.progress.failed += 1;
+    this.items.noteFailure(record);
     this.hooks.reporter.item(record);
   }
 

@@ -164,7 +164,8 @@ function identityLine(pid: number): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** A process with this pid exists (EPERM: it does, but is not ours to signal). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

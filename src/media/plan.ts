@@ -1,4 +1,4 @@
-import { isAllowedUrl } from '../net/http.js';
+import { refusalOf } from '../net/http.js';
 import type { FileSource, MediaItem, MediaType, Plan, Variant } from '../types.js';
 
 export interface PlanOptions {
@@ -52,9 +52,10 @@ function fieldRefusal(field: string, text: string, allowHosts: readonly string[]
   } catch {
     return `${field}: not an http(s) URL`;
   }
+  // The scheme said as a payload's field (its value may be anything); the host as for any fetch.
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${field}: not an http(s) URL (${url.protocol.slice(0, 32)})`;
-  if (!isAllowedUrl(url, allowHosts)) return `${field}: host ${url.host} is not on the allowlist (add it with --allow-host ${url.host})`;
-  return undefined;
+  const refused = refusalOf(url, allowHosts);
+  return refused === undefined ? undefined : `${field}: ${refused}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DATA_VERSION } from './data.js';
 import { DETAIL } from './script-detail.js';
 import { GRID } from './script-grid.js';
 
@@ -42,7 +43,7 @@ function timeOf(created, id) {
 }
 
 function load(data) {
-  if (!data || data.version !== 1 || !Array.isArray(data.fields) || !Array.isArray(data.items)) return undefined;
+  if (!data || data.version !== ${DATA_VERSION} || !Array.isArray(data.fields) || !Array.isArray(data.items)) return undefined;
   const at = {};
   data.fields.forEach((name, i) => { at[name] = i; });
   return data.items.map((row) => {

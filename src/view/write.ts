@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir } from '../archive/fsync.js';
+import { isAlive } from '../archive/lock.js';
 import { ViewWriteError } from '../errors.js';
 import { DATA_FILE, DATA_HEAD, DATA_TAIL, encodeRow, type ViewItem } from './data.js';
 import { PAGE_FILE, pageHtml } from './page.js';
@@ -34,7 +35,8 @@ type Write = (text: string) => Promise<void>;
 let temps = 0;
 /** Hidden, named after the pid (so a later writer can tell a dead writer's leftovers) and unique within it. */
 const tempOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++temps}.tmp`);
-const TEMP = /^\.(?:index\.html|index\.data\.js)\.(\d+)\.\d+\.tmp$/;
+const escaped = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const TEMP = new RegExp(`^\\.(?:${escaped(PAGE_FILE)}|${escaped(DATA_FILE)})\\.(\\d+)\\.\\d+\\.tmp$`);
 
 /** `fill` writes the content through `write`; only file system failures become a ViewWriteError. */
 async function writeAtomic(target: string, fill: (write: Write) => Promise<void>): Promise<void> {
@@ -86,16 +88,6 @@ function removeStaleTemps(out: string): void {
   }
   for (const name of names) {
     const pid = TEMP.exec(name)?.[1];
-    if (pid !== undefined && !isAlive(Number(pid))) fs.rmSync(path.join(out, name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) fs.rmSync(path.join(out, name), { force: true });
   }
 }
