@@ -211,6 +211,7 @@ describe('the config file', () => {
     const run = await archiveRun(s, tempDir(), [], { env: { AGNTDATA_API_KEY: undefined, AGNTDATA_API_KEY_FILE: secret } });
     expect(run.code, run.stderr).toBe(0);
     expect(s.apiRequests().every((r) => r.headers.authorization === 'Bearer agnt_live_TESTKEY_5f2c9e1d7b')).toBe(true);
+    expect(s.apiRequests()).toHaveLength(3);
     const missing = await archiveRun(s, tempDir(), [], { env: { AGNTDATA_API_KEY: undefined, AGNTDATA_API_KEY_FILE: `${secret}.gone` } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`x-media-dump: cannot read AGNTDATA_API_KEY_FILE ${secret}.gone (ENOENT); check the path\n`);

@@ -56,6 +56,7 @@ describe('journal lines', () => {
     archive.recordFile(file(1));
     const before = fs.readFileSync(journalOf(out));
     const beforeState = view(Archive.open(out, false, 0));
+    expect(beforeState).toEqual({ items: ['3_1001'], files: ['3_1001'], scan: page(1, []).scan });
 
     archive.recordPage(page(2, [item(2), item(3)]));
     const after = fs.readFileSync(journalOf(out));
@@ -146,6 +147,7 @@ describe('opening without rewriting', () => {
     archive.recordFile(file(2));
     archive.close();
     const expected = view(Archive.open(out, false, 0));
+    expect(expected).toEqual({ items: ['3_1001', '3_1002'], files: ['3_1002'], scan: page(1, []).scan });
     // A journal from elsewhere under the same snapshot: its bytes do not match, so it is replayed whole.
     const other = tempDir();
     const second = Archive.open(other, true, 0);

@@ -157,14 +157,20 @@ describe('the main job, end to end through the built CLI', () => {
     const relayPort = (relay.address() as net.AddressInfo).port;
     const out = tempDir();
     const run = runCli(['--user', '96479162', '--out', out, '--page-size', '100', '--concurrency', '1', '--api-base', `http://127.0.0.1:${relayPort}/v1/x`, '--allow-host', server.host]);
-    const deadline = Date.now() + 10_000;
-    while (server.cdnRequests().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    // Time for a run that did not wait to fetch all 8 pages from a local server.
+    // The first file is asked for and the backlog's 3 pages are in (however slow the machine)…
+    const deadline = Date.now() + 20_000;
+    while (!(server.cdnRequests().length > 0 && server.apiRequests().length >= 3)) {
+      if (Date.now() > deadline) throw new Error(`after 20 s: ${server.cdnRequests().length} CDN and ${server.apiRequests().length} API requests`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // …then time for a run that did not wait to fetch all 8 pages from a local server.
     await new Promise((r) => setTimeout(r, 1000));
     const pagesWhileHeld = server.apiRequests().length;
+    const openedAt = Date.now();
     open();
     const result = await run;
     expect(pagesWhileHeld).toBe(3);
+    expect(server.apiRequests().filter((r) => r.at < openedAt)).toHaveLength(3);
     expect(result.code).toBe(0);
     expect(server.apiRequests()).toHaveLength(8);
     expect(mediaFiles(out)).toHaveLength(800);

@@ -182,6 +182,8 @@ describe('kill -9 and the kept tweets', () => {
       expect(records.map((r) => r['status']), `seed ${seed}: ${name}`).toEqual(['exists']);
       const file = String(records[0]?.['path']);
       expect(records[0]?.['sha256'], `seed ${seed}: ${name}`).toBe(sha256(fs.readFileSync(path.join(out, file))));
+      // …and that is what the server serves for the tweet's photo (helpers/tweets.ts names it).
+      expect(records[0]?.['sha256'], `seed ${seed}: ${name}`).toBe(sha256(media.get(`pbs.twimg.com/media/P${BigInt(String(tweet['id'])) - 1000n}.jpg`) ?? Buffer.alloc(0)));
     }
     expect(listFiles(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);

@@ -5,7 +5,8 @@ import formats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { toV2Tweet, type V2Tweet } from '../src/media/tweet.js';
 import { archiveRun, ndjson, runCli, tempDir, useReplayServers } from './helpers/cli.js';
-import { seedPages, seedServerPages, USER } from './helpers/seed.js';
+import { ALL, FILES, seedPages, seedServerPages, USER } from './helpers/seed.js';
+import { sha256 } from './helpers/tweets.js';
 
 /**
  * Issue 16: `export --tweets` gives one X API v2 Tweet per archived tweet, valid against X's own
@@ -214,6 +215,9 @@ describe('export --tweets, through the CLI', () => {
     const media = await runCli(['export', '--out', out], noKey);
     expect(ndjson(media.stdout).map((r) => [r['media_key'], r['status']])).toHaveLength(7);
     expect(ndjson(media.stdout).every((r) => r['status'] === 'exists' && typeof r['sha256'] === 'string')).toBe(true);
+    // Each record's path and hash are the seed's file as the server serves it.
+    const seedHash = (name: string) => sha256(s.mediaBytes(FILES[name]?.key ?? '') ?? Buffer.alloc(0));
+    expect(ndjson(media.stdout).map((r) => [r['path'], r['sha256']]).sort()).toEqual(ALL.map((name) => [name, seedHash(name)]));
     const rawAlone = await runCli(['export', '--raw', '--out', out], noKey);
     expect(rawAlone).toMatchObject({ code: 2, stdout: '', stderr: 'x-media-dump: --raw goes with --tweets: export --tweets --raw prints the tweets as the API sent them\n' });
     const empty = await runCli(['export', '--tweets', '--out', tempDir()], noKey);

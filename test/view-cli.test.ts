@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_FILE, PAGE_FILE } from '../src/view/index.js';
 import { archiveRun, mediaFiles, REPO, runCli, tempDir, useReplayServers } from './helpers/cli.js';
 import { browserMissing, recordClip, useChromium, type PageLog } from './helpers/browser.js';
-import { FILES, MP4, MP4_FILE, mediaWith, seedPages, seedServerPages, T1, tweet, USER } from './helpers/seed.js';
+import { ALL, FILES, MP4, MP4_FILE, mediaWith, seedPages, seedServerPages, T1, tweet, USER } from './helpers/seed.js';
 import { jpegOf } from './helpers/tweets.js';
 
 /**
@@ -63,6 +63,8 @@ describe('x-media-dump view, without a browser', () => {
     expect(s.requests).toHaveLength(0);
     const rows = viewData(out);
     expect(rows.map((r) => r['path']).sort()).toEqual(archivedMedia(out));
+    expect(archivedMedia(out)).toEqual(ALL);
+    for (const row of rows) expect(row['bytes']).toBe(s.mediaBytes(FILES[String(row['path'])]?.key ?? '')?.length);
     for (const row of rows) {
       const name = String(row['path']);
       expect(row).toMatchObject({ media_key: keyOf(name), tweet_id: name.split('_')[0], bytes: fs.statSync(path.join(out, name)).size, username: 'omarmhaimdat', text: seedText.get(String(row['tweet_id'])) });
