@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { FORMAT } from './archive/entries.js';
 import { DEFAULT_API_BASE, DEFAULT_MEDIA_HOSTS, DEFAULT_METADATA_FILENAME, parseConfig, parseOut, transferLimits, type ArchiveFlags, type TransferFlags } from './config.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, LIMITS } from './defaults.js';
 import { InterruptedError, ExitCode, UsageError, XmdError } from './errors.js';
 import { collect, dollars, integer, shared, withOutputFlags, withTransferFlags, type OutputFlags } from './flags.js';
 import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
@@ -68,8 +68,8 @@ function buildProgram(): Command {
     .addOption(shared.out())
     .option('--json', 'one NDJSON record per media item on stdout (nothing else goes there)')
     .addOption(shared.concurrency())
-    .option('--page-size <n>', 'tweets per API request, 1-100', integer('--page-size', 1, 100), DEFAULTS.pageSize)
-    .option('--max-pages <n>', 'at most n API requests this run, across all accounts ($0.01 each)', integer('--max-pages', 0, 1_000_000))
+    .option('--page-size <n>', 'tweets per API request, 1-100', integer('--page-size', ...LIMITS.pageSize), DEFAULTS.pageSize)
+    .option('--max-pages <n>', 'at most n API requests this run, across all accounts ($0.01 each)', integer('--max-pages', ...LIMITS.maxPages))
     .option('--max-cost <USD>', 'spend at most this much this run, across all accounts', dollars)
     .option('--since <YYYY-MM-DD>', 'ignore tweets older than this UTC date, stop paging past it')
     .option('--until <YYYY-MM-DD>', 'ignore tweets newer than this UTC date')

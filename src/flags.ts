@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { checkHost } from './config.js';
-import { ALLOW_HOST_ENV, DEFAULTS } from './defaults.js';
+import { ALLOW_HOST_ENV, DEFAULTS, LIMITS } from './defaults.js';
 
 /** The command line's flag parsers, and the flags several commands share (used by cli.ts). */
 
@@ -57,16 +57,16 @@ export const shared = {
       .argParser(collectHosts)
       .default([], 'none')
       .env(ALLOW_HOST_ENV),
-  concurrency: () => new Option('--concurrency <n>', 'parallel downloads (and checks), 1-64').argParser(integer('--concurrency', 1, 64)).default(DEFAULTS.concurrency),
-  retries: () => new Option('--retries <n>', 'retries for a request or transfer that failed transiently').argParser(integer('--retries', 0, 100)).default(DEFAULTS.retries),
-  timeout: () => new Option('--timeout <seconds>', 'idle timeout for one request or transfer').argParser(integer('--timeout', 1, 3600)).default(DEFAULTS.timeout),
-  maxWait: () => new Option('--max-wait <seconds>', 'total time to wait on rate limits before saving and exiting 4').argParser(integer('--max-wait', 0, 86_400)).default(DEFAULTS.maxWait),
+  concurrency: () => new Option('--concurrency <n>', 'parallel downloads (and checks), 1-64').argParser(integer('--concurrency', ...LIMITS.concurrency)).default(DEFAULTS.concurrency),
+  retries: () => new Option('--retries <n>', 'retries for a request or transfer that failed transiently').argParser(integer('--retries', ...LIMITS.retries)).default(DEFAULTS.retries),
+  timeout: () => new Option('--timeout <seconds>', 'idle timeout for one request or transfer').argParser(integer('--timeout', ...LIMITS.timeout)).default(DEFAULTS.timeout),
+  maxWait: () => new Option('--max-wait <seconds>', 'total time to wait on rate limits before saving and exiting 4').argParser(integer('--max-wait', ...LIMITS.maxWait)).default(DEFAULTS.maxWait),
   minRate: () =>
     new Option('--min-rate <bytes/s>', 'a transfer or API response slower than this, averaged over --timeout, is a stall: retried once, then failed (0: no minimum)')
-      .argParser(byteCount('--min-rate', 0))
+      .argParser(byteCount('--min-rate', LIMITS.minRate[0]))
       .default(DEFAULTS.minRate, '1K'),
   maxFileSize: () =>
-    new Option('--max-file-size <bytes>', 'refuse a file announced or counted larger than this (K, M, G: binary units)').argParser(byteCount('--max-file-size', 1)).default(DEFAULTS.maxFileSize, '4G'),
+    new Option('--max-file-size <bytes>', 'refuse a file announced or counted larger than this (K, M, G: binary units)').argParser(byteCount('--max-file-size', LIMITS.maxFileSize[0])).default(DEFAULTS.maxFileSize, '4G'),
   quiet: () => new Option('--quiet', 'no progress and no summary on stderr; errors only'),
   verbose: () => new Option('-v, --verbose', 'a header (version, Node, OS, API base, proxy, archive format), then a line per API request and per file saved'),
   noColor: () => new Option('--no-color', 'no colors on the terminal (NO_COLOR=1 does the same)'),

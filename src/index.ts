@@ -12,7 +12,7 @@
  * what goes wrong during a run (the API refusing, a file failing) is in the result instead.
  */
 import { checkHost, DEFAULT_MEDIA_HOSTS, parseConfig, parseOut, transferLimits, type Env } from './config.js';
-import { ALLOW_HOST_ENV, DEFAULTS } from './defaults.js';
+import { ALLOW_HOST_ENV, DEFAULTS, LIMITS } from './defaults.js';
 import { ExitCode, UsageError, type XmdError } from './errors.js';
 import { exportRecords as readRecords } from './export.js';
 import { verifyRecord, type VerifyRecord } from './output/records.js';
@@ -120,10 +120,10 @@ export async function archive(options: ArchiveOptions): Promise<ArchiveResult> {
     {
       user: Array.isArray(options.user) ? options.user : [options.user],
       out: options.out ?? DEFAULTS.out,
-      concurrency: inRange('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1, 64),
-      pageSize: inRange('pageSize', options.pageSize ?? DEFAULTS.pageSize, 1, 100),
-      ...(options.maxPages === undefined ? {} : { maxPages: inRange('maxPages', options.maxPages, 0, 1_000_000) }),
-      ...(options.maxCost === undefined ? {} : { maxCost: options.maxCost }),
+      concurrency: inRange('concurrency', options.concurrency ?? DEFAULTS.concurrency, LIMITS.concurrency),
+      pageSize: inRange('pageSize', options.pageSize ?? DEFAULTS.pageSize, LIMITS.pageSize),
+      ...(options.maxPages === undefined ? {} : { maxPages: inRange('maxPages', options.maxPages, LIMITS.maxPages) }),
+      ...(options.maxCost === undefined ? {} : { maxCost: positive('maxCost', options.maxCost) }),
       ...(options.since === undefined ? {} : { since: options.since }),
       ...(options.until === undefined ? {} : { until: options.until }),
       types: (options.types ?? DEFAULTS.types.split(',')).join(','),
@@ -192,7 +192,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     out: parseOut(options.out ?? DEFAULTS.out),
     repair: options.repair === true,
     allowHosts: [...DEFAULT_MEDIA_HOSTS, ...allowHostsOf(options, env).map(checkHost)],
-    concurrency: inRange('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1, 64),
+    concurrency: inRange('concurrency', options.concurrency ?? DEFAULTS.concurrency, LIMITS.concurrency),
     ...transferLimits(transferOf(options)),
     signal,
     notice: options.onNotice ?? (() => undefined),
@@ -209,11 +209,11 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
 
 function transferOf(options: TransferOptions) {
   return {
-    retries: inRange('retries', options.retries ?? DEFAULTS.retries, 0, 100),
-    timeout: inRange('timeoutSeconds', options.timeoutSeconds ?? DEFAULTS.timeout, 1, 3600),
-    maxWait: inRange('maxWaitSeconds', options.maxWaitSeconds ?? DEFAULTS.maxWait, 0, 86_400),
-    minRate: inRange('minRate', options.minRate ?? DEFAULTS.minRate, 0, Number.MAX_SAFE_INTEGER),
-    maxFileSize: inRange('maxFileSize', options.maxFileSize ?? DEFAULTS.maxFileSize, 1, Number.MAX_SAFE_INTEGER),
+    retries: inRange('retries', options.retries ?? DEFAULTS.retries, LIMITS.retries),
+    timeout: inRange('timeoutSeconds', options.timeoutSeconds ?? DEFAULTS.timeout, LIMITS.timeout),
+    maxWait: inRange('maxWaitSeconds', options.maxWaitSeconds ?? DEFAULTS.maxWait, LIMITS.maxWait),
+    minRate: inRange('minRate', options.minRate ?? DEFAULTS.minRate, LIMITS.minRate),
+    maxFileSize: inRange('maxFileSize', options.maxFileSize ?? DEFAULTS.maxFileSize, LIMITS.maxFileSize),
   };
 }
 
@@ -222,7 +222,13 @@ function allowHostsOf(options: TransferOptions, env: Env): string[] {
 }
 
 /** The same ranges the command line's flags check. */
-function inRange(name: string, value: number, min: number, max: number): number {
+function inRange(name: string, value: number, [min, max]: readonly [number, number]): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not ${value}`);
+  return value;
+}
+
+/** --max-cost's rule: an amount of US dollars above zero. */
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} must be an amount of US dollars above 0, not ${value}`);
   return value;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { LIMITS } from './defaults.js';
 import { errnoText, UsageError } from './errors.js';
 import { MEDIA_TYPES } from './types.js';
 
@@ -13,7 +14,7 @@ import { MEDIA_TYPES } from './types.js';
  * flags' names in camelCase; `schemas/config.schema.json` is generated from this schema.
  */
 
-const whole = (min: number, max: number, what: string) => z.int().min(min).max(max).describe(what);
+const whole = ([min, max]: readonly [number, number], what: string) => z.int().min(min).max(max).describe(what);
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 
 export const SettingsSchema = z
@@ -22,9 +23,9 @@ export const SettingsSchema = z
     users: z.array(z.string()).optional().describe('Accounts to archive: numeric ids, @handles or profile URLs (--user, --users-file)'),
     out: z.string().optional().describe('Archive folder (--out)'),
     json: z.boolean().optional().describe('NDJSON records on stdout (--json)'),
-    concurrency: whole(1, 64, 'Parallel downloads (--concurrency)').optional(),
-    pageSize: whole(1, 100, 'Tweets per API request (--page-size)').optional(),
-    maxPages: whole(0, 1_000_000, 'At most this many API requests a run (--max-pages)').optional(),
+    concurrency: whole(LIMITS.concurrency, 'Parallel downloads (--concurrency)').optional(),
+    pageSize: whole(LIMITS.pageSize, 'Tweets per API request (--page-size)').optional(),
+    maxPages: whole(LIMITS.maxPages, 'At most this many API requests a run (--max-pages)').optional(),
     maxCost: z.number().positive().describe('At most this many US dollars a run (--max-cost)').optional(),
     since: date.optional().describe('Ignore tweets older than this UTC date (--since)'),
     until: date.optional().describe('Ignore tweets newer than this UTC date (--until)'),
@@ -35,11 +36,11 @@ export const SettingsSchema = z
     full: z.boolean().optional().describe('Page past archived tweets to the end (--full)'),
     allowHost: z.array(z.string()).optional().describe('More media hosts to fetch from (--allow-host)'),
     apiBase: z.string().optional().describe('API base URL (--api-base)'),
-    retries: whole(0, 100, 'Retries of a failed request or transfer (--retries)').optional(),
-    timeout: whole(1, 3600, 'Idle timeout in seconds (--timeout)').optional(),
-    maxWait: whole(0, 86_400, 'Seconds a run may wait on rate limits (--max-wait)').optional(),
-    minRate: whole(0, 1e12, 'Slowest transfer in bytes/s before it is a stall (--min-rate)').optional(),
-    maxFileSize: whole(1, 1e15, 'Largest file in bytes (--max-file-size)').optional(),
+    retries: whole(LIMITS.retries, 'Retries of a failed request or transfer (--retries)').optional(),
+    timeout: whole(LIMITS.timeout, 'Idle timeout in seconds (--timeout)').optional(),
+    maxWait: whole(LIMITS.maxWait, 'Seconds a run may wait on rate limits (--max-wait)').optional(),
+    minRate: whole(LIMITS.minRate, 'Slowest transfer in bytes/s before it is a stall (--min-rate)').optional(),
+    maxFileSize: whole(LIMITS.maxFileSize, 'Largest file in bytes (--max-file-size)').optional(),
     quiet: z.boolean().optional().describe('No progress and no summary (--quiet)'),
     shard: z.string().regex(/^\d+\/\d+$/, 'expected K/N').optional().describe('Archive only shard K of N of the accounts (--shard)'),
   })
