@@ -48,7 +48,7 @@ export const SettingsSchema = z
 export type Settings = z.infer<typeof SettingsSchema>;
 
 /** The config file to read: `--config`, else the default place if it exists there; undefined for none. */
-export function settingsPath(explicit: string | false | undefined, env: Readonly<Record<string, string | undefined>>, platform = process.platform): string | undefined {
+function settingsPath(explicit: string | false | undefined, env: Readonly<Record<string, string | undefined>>, platform = process.platform): string | undefined {
   if (explicit === false) return undefined;
   if (typeof explicit === 'string') return path.resolve(explicit);
   const base = platform === 'win32' ? env['APPDATA'] : env['XDG_CONFIG_HOME'] || path.join(env['HOME'] ?? os.homedir(), '.config');
@@ -56,7 +56,7 @@ export function settingsPath(explicit: string | false | undefined, env: Readonly
 }
 
 /** The file's text → settings; one line naming the file and the key when something is wrong. */
-export function parseSettings(text: string, file: string): Settings {
+function parseSettings(text: string, file: string): Settings {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -79,7 +79,7 @@ export function parseSettings(text: string, file: string): Settings {
  * Flags with the settings' values where the command line gave none: `sourceOf(key)` is where
  * commander took a flag's value from ('cli', 'env', 'default' or undefined).
  */
-export function mergeSettings<F extends { user: string[]; usersFile?: string | undefined }>(flags: F, settings: Settings, sourceOf: (key: string) => string | undefined): F {
+function mergeSettings<F extends { user: string[]; usersFile?: string | undefined }>(flags: F, settings: Settings, sourceOf: (key: string) => string | undefined): F {
   const merged: Record<string, unknown> = { ...flags };
   for (const [key, value] of Object.entries(settings)) {
     if (key === '$schema' || value === undefined) continue;

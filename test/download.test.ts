@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { expectMedia, served } from './helpers/expect.js';
 import type { RecordedRequest, ReplayServer } from '../fixtures/replay-server.js';
 import { isAllowedUrl, refusalOf } from '../src/net/http.js';
-import { archiveRun, listFiles, ndjson, runCli, serverArgs, tempDir, useReplayServers, type CliResult } from './helpers/cli.js';
-import { ALL, MP4, MP4_FILE, USER } from './helpers/seed.js';
+import { archiveRun, listFiles, ndjson, tempDir, useReplayServers, type CliResult } from './helpers/cli.js';
+import { ALL, MP4, MP4_FILE } from './helpers/seed.js';
 import { sha256 } from './helpers/tweets.js';
 
 /**

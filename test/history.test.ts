@@ -7,7 +7,7 @@ import { archiveRun, mediaFiles, ndjson, tempDir, useReplayServers } from './hel
 import { expectMedia, expectSaved, pagesAsked } from './helpers/expect.js';
 import { answer, deferred } from './helpers/faults.js';
 import { readJournal } from './helpers/journal.js';
-import { ALL, pageOf, seedPages, seedServerPages, T1, T2, USER } from './helpers/seed.js';
+import { ALL, pageOf, seedPages, T1, T2, USER } from './helpers/seed.js';
 import { paginate, photoTweet, tweetIds } from './helpers/tweets.js';
 
 /**

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReplayServer, ReplayServerOptions } from '../fixtures/replay-server.js';
-import { archiveRun, listFiles, ndjson, runCli, serverArgs, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
+import { archiveRun, listFiles, ndjson, tempDir, TEST_KEY, useReplayServers, type CliResult } from './helpers/cli.js';
 import { expectMedia, expectNoStack, pagesAsked } from './helpers/expect.js';
 import { answer } from './helpers/faults.js';
-import { ALL, MP4_FILE, onPages, pageOf, seedServerPages, T1, T2, USER } from './helpers/seed.js';
+import { ALL, MP4_FILE, onPages, pageOf, seedServerPages, T1, USER } from './helpers/seed.js';
 import { MP4_START } from './helpers/tweets.js';
 
 /**

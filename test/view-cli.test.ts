@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DATA_FILE, PAGE_FILE } from '../src/view/index.js';
 import { archiveRun, mediaFiles, REPO, runCli, tempDir, useReplayServers } from './helpers/cli.js';
 import { browserMissing, recordClip, useChromium, type PageLog } from './helpers/browser.js';

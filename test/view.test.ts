@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadFixtureMedia } from '../fixtures/replay-server.js';
 import { normalizeTweet } from '../src/media/normalize.js';
 import { ViewWriteError } from '../src/errors.js';

@@ -198,7 +198,7 @@ export class MediaIndex {
   }
 }
 
-export function allocate(capacity: number): IndexArrays {
+function allocate(capacity: number): IndexArrays {
   return {
     prefix: new Uint16Array(capacity),
     hi: new Uint32Array(capacity),

@@ -18,7 +18,7 @@ import type { ArchiveState } from './replay.js';
 export const SNAPSHOT_FILE = 'index.bin';
 const MAGIC = 'XMDIDX03';
 /** The journal bytes just before the snapshot's end, hashed: enough to tell another journal. */
-export const CHECK_BYTES = 4096;
+const CHECK_BYTES = 4096;
 
 /** The small, plain part of the archive's state, kept in the snapshot's JSON header. */
 export interface SnapshotHeader {
@@ -37,7 +37,7 @@ export interface Snapshot {
   paths: PathArrays | (() => PathArrays);
 }
 
-export function checkOf(bytes: Buffer): string {
+function checkOf(bytes: Buffer): string {
   return createHash('sha1').update(bytes).digest('hex');
 }
 
@@ -73,7 +73,7 @@ export function saveSnapshot(file: string, snapshot: Snapshot): void {
  * The snapshot, or undefined when it is missing or unreadable (the caller rebuilds). The path
  * table is read only when first asked for.
  */
-export function loadSnapshot(file: string): Snapshot | undefined {
+function loadSnapshot(file: string): Snapshot | undefined {
   try {
     const start = readRegion(file, 0, 12);
     if (Buffer.from(start).toString('latin1', 0, 8) !== MAGIC) return undefined;

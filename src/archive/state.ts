@@ -24,7 +24,7 @@ export { STATE_DIR };
 /** The snapshot is rewritten once the journal past it is this long (an idle run adds ~1 KB). */
 const SNAPSHOT_TAIL_BYTES = 4 << 20;
 /** Below this a journal replays in milliseconds: no snapshot is worth a file. */
-export const SNAPSHOT_FROM_BYTES = 1 << 20;
+const SNAPSHOT_FROM_BYTES = 1 << 20;
 /** Archived files have their size checked over this many runs, all of them once in that span. */
 const CHECK_ROUNDS = 30;
 const MIN_CHECKS = 500;
@@ -219,7 +219,7 @@ export class Archive extends ArchiveReader {
   }
 }
 
-export function emptyState(): ArchiveState {
+function emptyState(): ArchiveState {
   return {
     index: new MediaIndex(),
     paths: new PathTable(),

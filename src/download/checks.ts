@@ -90,7 +90,7 @@ export function headerValue(value: string | string[] | undefined): string | unde
 }
 
 /** A Content-Length (or undefined when absent or not a plain number). */
-export function lengthOf(header: string | string[] | undefined): number | undefined {
+function lengthOf(header: string | string[] | undefined): number | undefined {
   const value = headerValue(header);
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

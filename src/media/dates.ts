@@ -4,9 +4,9 @@
  */
 
 /** The day of the first tweet: nothing on X is older. */
-export const EARLIEST_TWEET_MS = Date.UTC(2006, 2, 21);
+const EARLIEST_TWEET_MS = Date.UTC(2006, 2, 21);
 /** Later than any tweet can be, yet well inside what a Date holds (snowflake ids reach 2149). */
-export const LATEST_TWEET_MS = Date.UTC(2100, 0, 1);
+const LATEST_TWEET_MS = Date.UTC(2100, 0, 1);
 /** X's epoch, for dating a tweet by its snowflake id when the payload gives no date. */
 const SNOWFLAKE_EPOCH_MS = 1288834974657n;
 
@@ -50,7 +50,7 @@ export function dateTextProblem(text: string): string | undefined {
 }
 
 /** A snowflake's creation time; undefined for the small sequential ids of before late 2010. */
-export function snowflakeTime(id: string): number | undefined {
+function snowflakeTime(id: string): number | undefined {
   if (!/^\d{1,20}$/.test(id)) return undefined;
   const value = BigInt(id);
   if (value <= 1n << 32n) return undefined;

@@ -3,7 +3,7 @@ import { STATE_DIR } from '../archive/entries.js';
 import { CONTROL_OR_BIDI } from '../output/terminal.js';
 import type { MediaItem } from '../types.js';
 
-export const FILENAME_FIELDS = ['tweet_id', 'n', 'media_key', 'type', 'date', 'username', 'account', 'ext'] as const;
+const FILENAME_FIELDS = ['tweet_id', 'n', 'media_key', 'type', 'date', 'username', 'account', 'ext'] as const;
 export type FilenameField = (typeof FILENAME_FIELDS)[number];
 export const DEFAULT_FILENAME = '{tweet_id}_{n}.{ext}';
 /** With more than one account in a run: each account's files in its own folder. */

@@ -12,7 +12,7 @@ export interface PlanOptions {
 }
 
 /** Photo sizes to ask X's CDN for, best first; each falls back to the next on 404. */
-export const PHOTO_SIZES = ['orig', '4096x4096', 'large'] as const;
+const PHOTO_SIZES = ['orig', '4096x4096', 'large'] as const;
 const PHOTO_EXTENSIONS = new Set(['jpg', 'jpeg', 'png', 'webp', 'gif']);
 const DAY_MS = 86_400_000;
 

@@ -27,7 +27,7 @@ export function isSnowflake(text: string): boolean {
 }
 
 /** An absolute http(s) URL with a host, in printable ASCII (X's CDN URLs all are). */
-export function isHttpUrl(text: string): boolean {
+function isHttpUrl(text: string): boolean {
   if (text.length > MAX_URL_LENGTH || !/^[\x21-\x7e]+$/.test(text)) return false;
   try {
     const url = new URL(text);
@@ -41,7 +41,7 @@ const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0;
 const DIGITS = /^\d+$/;
 
 // Each refine passes what the regex before it already reported, so a value gets one issue.
-export const IdSchema = z
+const IdSchema = z
   .string()
   .regex(DIGITS, 'expected digits')
   .refine((text) => !DIGITS.test(text) || isSnowflake(text), 'out of range');

@@ -14,7 +14,7 @@ import type { MediaItem } from '../types.js';
  * in one extension field, `x_media_dump.public_metrics`. Pure, and never throws.
  */
 
-export const TWEET_EXTENSION = 'x_media_dump';
+const TWEET_EXTENSION = 'x_media_dump';
 
 export type ReferenceType = 'retweeted' | 'quoted' | 'replied_to';
 

@@ -31,9 +31,9 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** Non-429 Retry-After asks are believed up to this: they spend --retries, not --max-wait. */
-export const MAX_RETRY_AFTER_MS = 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
 /** A 429 always costs at least this much of the budget, so `Retry-After: 0` cannot spin forever. */
-export const MIN_RATE_LIMIT_WAIT_MS = 1_000;
+const MIN_RATE_LIMIT_WAIT_MS = 1_000;
 const BASE_DELAY_MS = 250;
 export const MAX_DELAY_MS = 20_000;
 /** Waits longer than this are announced, so a silent pause is never mistaken for a hang. */
@@ -125,7 +125,7 @@ export interface RetryContext {
 }
 
 /** Wait `ms`, or reject as soon as `signal` aborts. */
-export function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
   return timersSleep(ms, undefined, { signal });
 }
 

@@ -36,7 +36,7 @@ export interface ReporterOptions {
   now?: () => number;
 }
 
-export const PLAIN_EVERY_MS = 30_000;
+const PLAIN_EVERY_MS = 30_000;
 /** How often the spinner's text is redrawn from the counts (ora animates the frame itself). */
 const SPINNER_EVERY_MS = 200;
 

@@ -12,7 +12,7 @@ export function strayArgumentMessage(word: string, commands: readonly string[]):
 }
 
 /** `@name`, a numeric id, or an x.com / twitter.com profile URL, as `--user` takes it. */
-export function asUser(word: string): string | undefined {
+function asUser(word: string): string | undefined {
   if (/^\d{1,20}$/.test(word)) return word;
   const url = /^(?:https?:\/\/)?(?:www\.|mobile\.)?(?:x|twitter)\.com\/@?([A-Za-z0-9_]{1,50})(?:[/?#]|$)/i.exec(word);
   if (url?.[1] !== undefined) return `@${url[1]}`;
@@ -21,7 +21,7 @@ export function asUser(word: string): string | undefined {
 }
 
 /** The command `word` is a typo or a prefix of, if one is close enough to be a fair guess. */
-export function closestCommand(word: string, commands: readonly string[]): string | undefined {
+function closestCommand(word: string, commands: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
   let best: { command: string; distance: number } | undefined;
   for (const command of commands) {
@@ -34,7 +34,7 @@ export function closestCommand(word: string, commands: readonly string[]): strin
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
   for (let i = 1; i <= a.length; i++) {

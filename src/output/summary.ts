@@ -134,7 +134,7 @@ function historyOf(scan: ScanState, stop: StopReason | undefined): string {
  * The backfill's pages still to go, at the pace paging has kept so far: the time from the head
  * down to where the backfill stands took `pages`; the rest runs down to the account's creation.
  */
-export function pagesToTheEnd(scan: ScanState): number | undefined {
+function pagesToTheEnd(scan: ScanState): number | undefined {
   const backfill = scan.gaps.find((gap) => gap.floor === undefined);
   if (!backfill?.notAfter || !scan.headTime || !scan.accountCreated || scan.pages === 0) return undefined;
   const reached = Date.parse(backfill.notAfter);

@@ -54,7 +54,7 @@ function formatWait(ms: number): string {
  * EnvHttpProxyAgent reads it: lower case first, https falling back to the http proxy, NO_PROXY
  * hosts (and their subdomains) going direct. Credentials in a proxy URL are never shown.
  */
-export function proxyLine(apiBase: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+function proxyLine(apiBase: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   const http = pick(env, 'http_proxy', 'HTTP_PROXY');
   const https = pick(env, 'https_proxy', 'HTTPS_PROXY') ?? http;
   if (!http && !https) return 'none (HTTPS_PROXY and HTTP_PROXY are unset)';

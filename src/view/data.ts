@@ -28,7 +28,7 @@ export const DATA_FILE = 'index.data.js';
 export const DATA_VERSION = 1;
 
 /** Each row is these fields in this order (positional rows keep a 50,000-item file small). */
-export const FIELDS = [
+const FIELDS = [
   'media_key',
   'type',
   'path',
