@@ -236,7 +236,7 @@ interface VerifyFlags extends OutputFlags, TransferFlags {
 }
 
 async function verify(flags: VerifyFlags): Promise<number> {
-  const { verifyArchive } = await import('./verify.js');
+  const { verifyArchive, verifyExitCode } = await import('./verify.js');
   const out = parseOut(flags.out);
   if (flags.verbose) say(header(out, undefined).join('\n'));
   const { signal, dispose } = abortOnSignals();
@@ -255,12 +255,11 @@ async function verify(flags: VerifyFlags): Promise<number> {
       },
     });
     for (const bad of result.bad) {
-      if (!flags.quiet || !bad.repaired) say(`${bad.problem}: ${bad.path}${bad.repaired ? ' (repaired)' : bad.reason ? ` (not repaired: ${bad.reason})` : ''}`);
+      const problem = bad.status === 'repaired' ? bad.was : bad.status;
+      if (!flags.quiet || bad.status !== 'repaired') say(`${problem ?? 'missing'}: ${bad.file.path}${bad.status === 'repaired' ? ' (repaired)' : bad.reason ? ` (not repaired: ${bad.reason})` : ''}`);
     }
-    const unrepaired = result.bad.filter((b) => !b.repaired).length;
-    if (!flags.quiet) say(`verified ${result.checked} files: ${result.ok} intact, ${result.bad.length - unrepaired} repaired, ${unrepaired} missing or corrupt`);
-    if (signal.aborted) return ExitCode.interrupted;
-    return unrepaired > 0 ? ExitCode.itemsFailed : ExitCode.ok;
+    if (!flags.quiet) say(`verified ${result.checked} files: ${result.intact} intact, ${result.repaired} repaired, ${result.unrepaired} missing or corrupt`);
+    return verifyExitCode(result, signal.aborted);
   } finally {
     dispose();
   }

@@ -13,14 +13,14 @@
  */
 import { checkHost, DEFAULT_MEDIA_HOSTS, parseConfig, parseOut, transferLimits, type Env } from './config.js';
 import { ALLOW_HOST_ENV, DEFAULTS, LIMITS } from './defaults.js';
-import { ExitCode, UsageError, type XmdError } from './errors.js';
+import { UsageError, type XmdError } from './errors.js';
 import { exportRecords as readRecords } from './export.js';
 import { verifyRecord, type VerifyRecord } from './output/records.js';
 import { callbackReporter } from './output/reporter.js';
 import type { Progress } from './output/summary.js';
 import { exitCodeOf, runArchive, type AccountResult } from './run.js';
 import type { ApiRequestEvent, ItemRecord, MediaType, StopReason } from './types.js';
-import { verifyArchive } from './verify.js';
+import { verifyArchive, verifyExitCode, type FileOutcome } from './verify.js';
 
 export { ApiAuthError, ApiCreditsError, ApiFailedError, ArchiveWriteError, ExitCode, InterruptedError, LockedError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
 export type { AccountResult, ApiRequestEvent, ItemRecord, MediaType, Progress, StopReason, VerifyRecord };
@@ -187,7 +187,6 @@ export interface VerifyResult {
 export async function verify(options: VerifyOptions = {}): Promise<VerifyResult> {
   const env = options.env ?? process.env;
   const signal = options.signal ?? new AbortController().signal;
-  const bad: VerifyRecord[] = [];
   const result = await verifyArchive({
     out: parseOut(options.out ?? DEFAULTS.out),
     repair: options.repair === true,
@@ -196,15 +195,10 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     ...transferLimits(transferOf(options)),
     signal,
     notice: options.onNotice ?? (() => undefined),
-    onFile: (outcome) => {
-      const record = verifyRecord(outcome);
-      if (record.status !== 'intact') bad.push(record);
-      options.onFile?.(record);
-    },
+    ...(options.onFile ? { onFile: (outcome: FileOutcome) => options.onFile?.(verifyRecord(outcome)) } : {}),
   });
-  const unrepaired = bad.filter((record) => record.status !== 'repaired').length;
-  const exitCode = signal.aborted ? ExitCode.interrupted : unrepaired > 0 ? ExitCode.itemsFailed : ExitCode.ok;
-  return { exitCode, checked: result.checked, intact: result.ok, repaired: bad.length - unrepaired, bad };
+  const { checked, intact, repaired } = result;
+  return { exitCode: verifyExitCode(result, signal.aborted), checked, intact, repaired, bad: result.bad.map(verifyRecord) };
 }
 
 function transferOf(options: TransferOptions) {

@@ -6,6 +6,7 @@ import type { TransferLimits } from './config.js';
 import { DownloadQueue } from './download/queue.js';
 import { downloadItem, type SaveContext } from './download/save.js';
 import { planItem } from './media/plan.js';
+import { ExitCode } from './errors.js';
 import { openSession } from './session.js';
 import { MEDIA_TYPES, type ArchivedFile } from './types.js';
 
@@ -35,17 +36,20 @@ export interface FileOutcome {
   reason?: string;
 }
 
-export interface FileCheck {
-  path: string;
-  problem: 'missing' | 'corrupt';
-  repaired: boolean;
-  reason?: string;
-}
-
 export interface VerifyResult {
   checked: number;
-  ok: number;
-  bad: FileCheck[];
+  intact: number;
+  repaired: number;
+  /** Files still missing or corrupt. */
+  unrepaired: number;
+  /** Every file that was not intact (repaired ones included), by path. */
+  bad: FileOutcome[];
+}
+
+/** 0: every file intact or repaired; 1: some still missing or corrupt; 130: stopped. */
+export function verifyExitCode(result: VerifyResult, interrupted: boolean): number {
+  if (interrupted) return ExitCode.interrupted;
+  return result.unrepaired > 0 ? ExitCode.itemsFailed : ExitCode.ok;
 }
 
 export async function verifyArchive(options: VerifyOptions): Promise<VerifyResult> {
@@ -71,31 +75,26 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
     dryRun: false,
     onRateLimited: () => undefined,
   };
-  const result: VerifyResult = { checked: 0, ok: 0, bad: [] };
-
-  const tell = options.onFile ?? (() => undefined);
+  const result: VerifyResult = { checked: 0, intact: 0, repaired: 0, unrepaired: 0, bad: [] };
+  /** Each file's one outcome: counted, kept when it was not intact, and told. */
+  const settle = (outcome: FileOutcome): void => {
+    if (outcome.status === 'intact') result.intact += 1;
+    else if (outcome.status === 'repaired') result.repaired += 1;
+    else result.unrepaired += 1;
+    if (outcome.status !== 'intact') result.bad.push(outcome);
+    options.onFile?.(outcome);
+  };
   const check = async (file: ArchivedFile): Promise<void> => {
     result.checked += 1;
-    if (await isIntact(options.out, file)) {
-      result.ok += 1;
-      return tell({ file, status: 'intact' });
-    }
+    if (await isIntact(options.out, file)) return settle({ file, status: 'intact' });
     const problem = fs.existsSync(path.join(options.out, file.path)) ? 'corrupt' : 'missing';
     const item = archive.itemOf(file.media_key);
-    if (!options.repair || !item) {
-      result.bad.push({ path: file.path, problem, repaired: false });
-      return tell({ file, status: problem });
-    }
+    if (!options.repair || !item) return settle({ file, status: problem });
     const plan = planItem(item, { types: new Set(MEDIA_TYPES), includeReposts: true, allowHosts: options.allowHosts });
-    if (plan.kind === 'skip') {
-      result.bad.push({ path: file.path, problem, repaired: false, reason: plan.reason });
-      return tell({ file, status: problem, reason: plan.reason });
-    }
+    if (plan.kind === 'skip') return settle({ file, status: problem, reason: plan.reason });
     const record = await downloadItem(plan, save, file.path);
-    const repaired = record.status === 'downloaded';
-    result.bad.push({ path: file.path, problem, repaired, ...(record.reason ? { reason: record.reason } : {}) });
-    if (!repaired) return tell({ file, status: problem, ...(record.reason ? { reason: record.reason } : {}) });
-    tell({ file: { ...file, bytes: record.bytes ?? file.bytes, sha256: record.sha256 ?? file.sha256 }, status: 'repaired', was: problem });
+    if (record.status !== 'downloaded') return settle({ file, status: problem, ...(record.reason ? { reason: record.reason } : {}) });
+    settle({ file: { ...file, bytes: record.bytes ?? file.bytes, sha256: record.sha256 ?? file.sha256 }, status: 'repaired', was: problem });
   };
 
   try {
@@ -108,6 +107,6 @@ export async function verifyArchive(options: VerifyOptions): Promise<VerifyResul
   } finally {
     await session.close();
   }
-  result.bad.sort((a, b) => a.path.localeCompare(b.path));
+  result.bad.sort((a, b) => a.file.path.localeCompare(b.file.path));
   return result;
 }
