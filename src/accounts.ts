@@ -3,7 +3,7 @@ import { gapPages, headPages, type FetchedPage, type HeadEnd, type PagerOptions,
 import type { Archive } from './archive/state.js';
 import { ApiAuthError, ApiCreditsError, ApiFailedError, ArchiveWriteError, NotFoundError, PayloadError, RateLimitedError, UsageError, XmdError } from './errors.js';
 import { sanitizeComponent } from './media/filename.js';
-import { shardOf, type Shard, type UserRef } from './targets.js';
+import { shardOf, targetName, type Shard, type UserRef } from './targets.js';
 import type { ScanState, StopReason } from './types.js';
 
 /**
@@ -60,7 +60,7 @@ export async function resolveAccounts(targets: readonly UserRef[], shard: Shard 
   const failed: Account[] = [];
   const ids = new Set<string>();
   for (const target of targets) {
-    const name = target.kind === 'id' ? target.id : `@${target.handle}`;
+    const name = targetName(target);
     let userId: string;
     let requests = 0;
     try {

@@ -9,6 +9,7 @@ import { DEFAULT_FILENAME, DEFAULT_MULTI_FILENAME } from './media/filename.js';
 import { verifyRecord } from './output/records.js';
 import { strayArgumentMessage } from './output/suggest.js';
 import { escapeControls } from './output/terminal.js';
+import { targetName, targetOf } from './targets.js';
 import { verboseHeader } from './output/verbose.js';
 import type { ItemRecord } from './types.js';
 
@@ -163,7 +164,10 @@ function header(out: string, apiBase: string | undefined): string[] {
 
 async function archive(given: MainFlags, command: Command): Promise<number> {
   const [word] = command.args;
-  if (word !== undefined) throw new UsageError(`${strayArgumentMessage(word, command.commands.map((c) => c.name()))} (see x-media-dump --help)`);
+  if (word !== undefined) {
+    const user = targetOf(word);
+    throw new UsageError(`${strayArgumentMessage(word, command.commands.map((c) => c.name()), user && targetName(user))} (see x-media-dump --help)`);
+  }
   // Loaded here, not at the top: the config file's schema brings zod, which --version and --help
   // do without.
   const { withSettings } = await import('./settings.js');

@@ -48,8 +48,5 @@ export function* exportTweets(out: string, options: { raw: boolean }, notice?: (
 }
 
 function openForExport(out: string, onDamage?: (message: string) => void): ArchiveReader {
-  const archive = openArchiveForReading(out);
-  const lost = archive.report.unreadable.length + archive.report.holes.length;
-  if (lost > 0) onDamage?.(`the journal has ${archive.report.unreadable.length} unreadable line(s); the records they held are missing here until the next archive run recovers them`);
-  return archive;
+  return openArchiveForReading(out, (unreadable) => onDamage?.(`the journal has ${unreadable} unreadable line(s); the records they held are missing here until the next archive run recovers them`));
 }

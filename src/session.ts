@@ -75,11 +75,16 @@ export function openSession(options: SessionOptions): Session {
   };
 }
 
-/** Read-only access for `export`: no lock, no writes. */
-export function openArchiveForReading(out: string): Archive {
+/**
+ * Read-only access for `export` and `view`: no lock, no writes. Lines of the journal that cannot be
+ * read are told to `onDamage` (how many), for the caller to say what they leave out.
+ */
+export function openArchiveForReading(out: string, onDamage?: (unreadable: number) => void): Archive {
   checkStateFolder(out);
   checkIsArchive(out);
-  return Archive.open(out, false);
+  const archive = Archive.open(out, false);
+  if (archive.report.unreadable.length + archive.report.holes.length > 0) onDamage?.(archive.report.unreadable.length);
+  return archive;
 }
 
 function checkIsArchive(out: string): void {

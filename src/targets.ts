@@ -15,11 +15,22 @@ const NOT_PROFILES = new Set(['home', 'i', 'explore', 'search', 'settings', 'mes
 
 /** One target as the user wrote it → an id or a (lower-cased) handle; `where` names it in errors. */
 export function parseTarget(value: string, where = '--user'): UserRef {
+  const target = targetOf(value);
+  if (target !== undefined) return target;
+  throw new UsageError(`${where} ${JSON.stringify(value)} is neither a numeric user id, a handle like @omarmhaimdat, nor a profile URL like https://x.com/omarmhaimdat`);
+}
+
+/** How a target is said: `@handle`, or the id. */
+export function targetName(target: UserRef): string {
+  return target.kind === 'id' ? target.id : `@${target.handle}`;
+}
+
+/** What `value` names as --user takes it, or undefined when it names nothing. */
+export function targetOf(value: string): UserRef | undefined {
   const trimmed = value.trim();
   if (/^\d{1,20}$/.test(trimmed)) return { kind: 'id', id: trimmed.replace(/^0+(?=\d)/, '') };
   const handle = handleOf(trimmed);
-  if (handle !== undefined) return { kind: 'handle', handle: handle.toLowerCase() };
-  throw new UsageError(`${where} ${JSON.stringify(value)} is neither a numeric user id, a handle like @omarmhaimdat, nor a profile URL like https://x.com/omarmhaimdat`);
+  return handle === undefined ? undefined : { kind: 'handle', handle: handle.toLowerCase() };
 }
 
 function handleOf(text: string): string | undefined {

@@ -1,23 +1,13 @@
 /**
  * What to say about a word on the command line that is neither a flag nor a command: the
  * command it was probably meant to be (`verfy` → verify), or the `--user` it was meant to be
- * given to (`@handle`, a numeric id, a profile URL).
+ * given to: `user`, what the word names as --user takes it (`@handle` or an id), if anything.
  */
-export function strayArgumentMessage(word: string, commands: readonly string[]): string {
+export function strayArgumentMessage(word: string, commands: readonly string[], user: string | undefined): string {
   const command = closestCommand(word, commands);
   if (command !== undefined) return `unknown command '${word}'; did you mean ${command}?`;
-  const user = asUser(word);
   if (user !== undefined) return `unexpected argument '${word}'; did you mean --user ${user}?`;
   return `unexpected argument '${word}'; the commands are ${commands.join(', ')}, and the main job takes --user <id|@handle>`;
-}
-
-/** `@name`, a numeric id, or an x.com / twitter.com profile URL, as `--user` takes it. */
-function asUser(word: string): string | undefined {
-  if (/^\d{1,20}$/.test(word)) return word;
-  const url = /^(?:https?:\/\/)?(?:www\.|mobile\.)?(?:x|twitter)\.com\/@?([A-Za-z0-9_]{1,50})(?:[/?#]|$)/i.exec(word);
-  if (url?.[1] !== undefined) return `@${url[1]}`;
-  const handle = /^@?([A-Za-z0-9_]{1,50})$/.exec(word);
-  return handle?.[1] === undefined ? undefined : `@${handle[1]}`;
 }
 
 /** The command `word` is a typo or a prefix of, if one is close enough to be a fair guess. */

@@ -20,9 +20,8 @@ export interface ViewSummary {
 
 /** `view`: the archive's viewer, from the archive alone (no API, no lock: only index.html and its data are written). */
 export async function viewArchive(out: string, notice?: (message: string) => void): Promise<ViewSummary> {
-  const archive = openArchiveForReading(out);
+  const archive = openArchiveForReading(out, (unreadable) => notice?.(`the journal has ${unreadable} unreadable line(s); the media they recorded are missing from the viewer until the next archive run recovers them`));
   try {
-    if (archive.report.unreadable.length + archive.report.holes.length > 0) notice?.(`the journal has ${archive.report.unreadable.length} unreadable line(s); the media they recorded are missing from the viewer until the next archive run recovers them`);
     return await writeArchiveViewer(archive);
   } finally {
     archive.close();
