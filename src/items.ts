@@ -23,6 +23,8 @@ export class ItemHandler {
   /** Files saved this run, by account (the tweet's author). */
   private readonly saved = new Map<string, number>();
   private readonly planOptions: PlanOptions;
+  /** Whether `settled` will be asked (metadata sidecars wait on their tweets' items); off, nothing is tracked. */
+  trackSettling = false;
   /** Items queued and not yet saved or failed, by media key: what `settled` waits on. */
   private readonly unsettled = new Map<string, { done: Promise<void>; settle: () => void }>();
 
@@ -75,12 +77,12 @@ export class ItemHandler {
     // A dry run has nothing to queue unless there is a file to check.
     if (this.save.dryRun && (archived === undefined || archived.upgradable)) return this.emit(toRecord(item, 'planned'));
     this.wanted += 1;
-    const settle = this.track(key);
+    const settle = this.trackSettling ? this.track(key) : undefined;
     this.queue.schedule(archived?.bytes ?? estimatedBytes(plan), async () => {
       try {
         this.emit(await saveItem(plan, this.save));
       } finally {
-        settle();
+        settle?.();
       }
     });
   }

@@ -148,6 +148,7 @@ class Run {
     hooks.reporter.progress(this.items.progress);
     const sidecarFailed = (f: { tweetId: string; reason: string }) => this.failed({ status: 'failed', tweet_id: f.tweetId, reason: `metadata: ${f.reason}` });
     this.sidecars = config.writeMetadata && !config.dryRun ? new Sidecars(archive, config.metadataFilename, folders, (item) => this.folderOf(config.metadataFilename, item), sidecarFailed) : undefined;
+    this.items.trackSettling = this.sidecars !== undefined;
     this.requestsLeft = config.maxPages ?? Number.POSITIVE_INFINITY;
   }
 
@@ -253,8 +254,9 @@ class Run {
       for (const problem of problems) items.emit(problemRecord(problem));
       for (const item of pageItems) items.handle(item, true);
     }
+    if (!this.sidecars) return;
     const keys = found.flatMap((f) => f.items.map((item) => item.media.media_key));
-    this.sidecars?.afterPage(page.tweets, items.settled(keys), () => this.hooks.signal.aborted);
+    this.sidecars.afterPage(page.tweets, items.settled(keys), () => this.hooks.signal.aborted);
   }
 
   /** `{account}` for `template`, only when it names it (the folder is then chosen and remembered). */
