@@ -50,7 +50,7 @@ export interface Damage {
 /** Apply every line from `from` on; returns what was damaged. */
 export function replay(state: ArchiveState, journal: JournalFile, from: number, out: string): Damage {
   const damage: Damage = { unreadable: [], torn: undefined, unterminated: false, holes: [] };
-  const applier = new Applier(state, journal, out, damage);
+  const applier = new Applier(state, (offset) => parseLine(journal.lineAt(offset)) ?? [], out, damage);
   for (const line of journal.lines(from)) {
     if (line.text === '') continue;
     const entries = parseLine(line.text);
@@ -70,7 +70,8 @@ export function replay(state: ArchiveState, journal: JournalFile, from: number, 
 export class Applier {
   constructor(
     private readonly state: ArchiveState,
-    private readonly journal: JournalFile,
+    /** The entries of the journal line at an offset (a reader passes its cached lookup). */
+    private readonly entriesAt: (offset: number) => readonly Entry[],
     private readonly out: string,
     private readonly damage: Damage,
   ) {}
@@ -145,7 +146,7 @@ export class Applier {
     const offset = this.state.index.fileAt(slot);
     if (offset < 0) return;
     const key = this.state.index.keyOf(slot);
-    const entry = parseLine(this.journal.lineAt(offset))?.find((e) => e.k === 'file' && e.file.media_key === key);
+    const entry = this.entriesAt(offset).find((e) => e.k === 'file' && e.file.media_key === key);
     if (entry?.k === 'file') this.state.paths.release(entry.file.path, slot);
   }
 

@@ -184,7 +184,7 @@ export class Archive extends ArchiveReader {
   private write(entries: Entry[]): void {
     const line = entries.length === 1 && entries[0] ? entries[0] : { k: 'tx' as const, entries };
     const offset = this.journal.append(JSON.stringify(line));
-    const applier = new Applier(this.state, this.journal, this.out, { unreadable: [], torn: undefined, unterminated: false, holes: [] });
+    const applier = new Applier(this.state, (at) => this.entriesAt(at), this.out, { unreadable: [], torn: undefined, unterminated: false, holes: [] });
     applier.line(entries, offset);
   }
 
