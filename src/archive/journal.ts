@@ -99,16 +99,9 @@ export class JournalFile {
   }
 
   /** The last `length` bytes before `end`, to tell whether a snapshot still matches the file. */
-  bytesBefore(end: number, length: number): Buffer {
+  bytesBefore(end: number, length: number): Uint8Array {
     const start = Math.max(0, end - length);
-    const buffer = Buffer.alloc(end - start);
-    const fd = fs.openSync(this.path, 'r');
-    try {
-      fs.readSync(fd, buffer, 0, buffer.length, start);
-    } finally {
-      fs.closeSync(fd);
-    }
-    return buffer;
+    return readRegion(this.path, start, end - start);
   }
 
   close(): void {
@@ -143,6 +136,26 @@ export function appendWhole(fd: number, file: string, size: number, bytes: Buffe
     }
     throw new ArchiveWriteError(file, error);
   }
+}
+
+/**
+ * Up to `length` bytes of `file` from `offset` (fewer where the file ends), read through one
+ * descriptor into an ArrayBuffer of their own (typed-array views of it start aligned).
+ */
+export function readRegion(file: string, offset: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(new ArrayBuffer(length));
+  const fd = fs.openSync(file, 'r');
+  let at = 0;
+  try {
+    while (at < length) {
+      const read = fs.readSync(fd, bytes, at, length - at, offset + at);
+      if (read === 0) break;
+      at += read;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return at === length ? bytes : bytes.subarray(0, at);
 }
 
 /** A file's size; 0 when it does not exist yet. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fsyncDir } from './fsync.js';
 import type { ScanState } from '../types.js';
 import { HANDLED, MediaIndex, type IndexArrays } from './index.js';
-import type { JournalFile } from './journal.js';
+import { readRegion, type JournalFile } from './journal.js';
 import { PathTable, type PathArrays } from './paths.js';
 import type { ArchiveState } from './replay.js';
 
@@ -37,7 +37,7 @@ export interface Snapshot {
   paths: PathArrays | (() => PathArrays);
 }
 
-function checkOf(bytes: Buffer): string {
+function checkOf(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('hex');
 }
 
@@ -75,10 +75,10 @@ export function saveSnapshot(file: string, snapshot: Snapshot): void {
  */
 function loadSnapshot(file: string): Snapshot | undefined {
   try {
-    const start = readRegion(file, 0, 12);
+    const start = readExactly(file, 0, 12);
     if (Buffer.from(start).toString('latin1', 0, 8) !== MAGIC) return undefined;
     const headerLength = Buffer.from(start).readUInt32LE(8);
-    const header = JSON.parse(Buffer.from(readRegion(file, 12, headerLength)).toString('utf8')) as SnapshotHeader;
+    const header = JSON.parse(Buffer.from(readExactly(file, 12, headerLength)).toString('utf8')) as SnapshotHeader;
     const n = header.capacity;
     const m = header.pathCapacity;
     const layout = new Layout(12 + headerLength);
@@ -88,7 +88,7 @@ function loadSnapshot(file: string): Snapshot | undefined {
     // Read from the first path array's own (8-aligned) start, so the views on it are aligned too.
     const pathsStart = pathsAt[0] ?? indexEnd;
     // A buffer of its own, so the typed arrays below are aligned views on it.
-    const first = readRegion(file, 0, indexEnd).buffer;
+    const first = readExactly(file, 0, indexEnd).buffer;
     const [prefix = 0, hi = 0, lo = 0, flags = 0, itemLo = 0, itemHi = 0, fileLo = 0, fileHi = 0] = indexAt;
     const index: IndexArrays = {
       prefix: new Uint16Array(first, prefix, n),
@@ -101,7 +101,7 @@ function loadSnapshot(file: string): Snapshot | undefined {
       fileHi: new Uint8Array(first, fileHi, n),
     };
     const paths = (): PathArrays => {
-      const rest = readRegion(file, pathsStart, layout.end - pathsStart).buffer;
+      const rest = readExactly(file, pathsStart, layout.end - pathsStart).buffer;
       const [h1 = 0, h2 = 0, owners = 0] = pathsAt.map((at) => at - pathsStart);
       return { h1: new Uint32Array(rest, h1, m), h2: new Uint32Array(rest, h2, m), owners: new Int32Array(rest, owners, m) };
     };
@@ -122,18 +122,10 @@ class Layout {
 }
 
 /** `length` bytes from `offset`, exactly, into a fresh ArrayBuffer. */
-function readRegion(file: string, offset: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(new ArrayBuffer(length));
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let at = 0; at < length; ) {
-      const read = fs.readSync(fd, bytes, at, length - at, offset + at);
-      if (read === 0) throw new Error('short snapshot');
-      at += read;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+/** Exactly `length` bytes of the snapshot from `offset`; a shorter file is a damaged snapshot. */
+function readExactly(file: string, offset: number, length: number): Uint8Array {
+  const bytes = readRegion(file, offset, length);
+  if (bytes.length !== length) throw new Error('short snapshot');
   return bytes;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { appendWhole, sizeOf } from './journal.js';
+import { appendWhole, readRegion, sizeOf } from './journal.js';
 
 /**
  * Every tweet a page returned, kept as the API sent it (the response body itself, so nothing is
@@ -61,14 +61,7 @@ export class TweetStore {
     if (to <= from) return [];
     let text: string;
     try {
-      const buffer = Buffer.alloc(to - from);
-      const fd = fs.openSync(this.path, 'r');
-      try {
-        fs.readSync(fd, buffer, 0, buffer.length, from);
-      } finally {
-        fs.closeSync(fd);
-      }
-      text = gunzipSync(buffer).toString('utf8');
+      text = gunzipSync(readRegion(this.path, from, to - from)).toString('utf8');
     } catch {
       // Gone, cut short or damaged: those pages' tweets are not there to read.
       return [];
